@@ -1,0 +1,226 @@
+"""The answers' shapes: plain frozen dataclasses that every adapter renders.
+
+The question functions return these and nothing else, so the GraphQL resolvers, the pages, the docs and the
+CLI read the same fields. Texts in two languages are `Text` (a mapping "en"/"ja" -> string).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+Text = Mapping[str, str]
+LANGS = ("en", "ja")
+
+
+def text(value: Text, lang: str) -> str:
+    """The text in `lang`, falling back to the other language rather than to nothing."""
+    return value.get(lang) or value.get("en") or value.get("ja") or ""
+
+
+class Architecture(Enum):
+    X86 = "x86"
+    X64 = "x64"
+
+
+class InstallationMode(Enum):
+    FULL = "full-installation"
+    SERVER_CORE = "server-core"
+
+
+class IoMode(Enum):
+    SYNTHETIC = "synthetic-io"
+    EMULATED = "emulated-io"
+
+
+class ArchitectureStyle(Enum):
+    HYPERVISOR = "hypervisor-style"
+    HOSTED = "hosted-style"
+
+
+class ReasonCode(Enum):
+    SUPPORTED = "SUPPORTED"
+    UNKNOWN_OPERATING_SYSTEM = "UNKNOWN_OPERATING_SYSTEM"
+    NOT_DOCUMENTED = "NOT_DOCUMENTED"
+    OPERATING_SYSTEM_NOT_SUPPORTED = "OPERATING_SYSTEM_NOT_SUPPORTED"
+    EDITION_NOT_SUPPORTED = "EDITION_NOT_SUPPORTED"
+    ARCHITECTURE_NOT_SUPPORTED = "ARCHITECTURE_NOT_SUPPORTED"
+    SERVICE_PACK_TOO_OLD = "SERVICE_PACK_TOO_OLD"
+    TOO_MANY_VIRTUAL_PROCESSORS = "TOO_MANY_VIRTUAL_PROCESSORS"
+
+
+class BadInput(ValueError):
+    """The caller's input is wrong; `argument` names it, the message says what is wrong (both languages)."""
+
+    def __init__(self, argument: str, message: Text) -> None:
+        super().__init__(f"{argument}: {message['en']}")
+        self.argument = argument
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Citation:
+    iri: str
+    quote: str
+    section: str | None
+    document: str
+    document_iri: str
+    as_of: str | None = None
+
+
+@dataclass(frozen=True)
+class Named:
+    """Anything with an id (the IRI's last part), an IRI and labels."""
+
+    id: str
+    iri: str
+    label: Text
+    type: str = ""
+
+
+@dataclass(frozen=True)
+class Component:
+    id: str
+    iri: str
+    label: Text
+    description: Text | None
+    products: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hop:
+    source: Component
+    target: Component
+    relation: Text
+    relation_iri: str
+    evidence: tuple[Citation, ...]
+    forward: bool = True
+
+
+@dataclass(frozen=True)
+class ArchitecturePath:
+    mode: IoMode | None
+    components: tuple[Component, ...]
+    hops: tuple[Hop, ...]
+
+
+@dataclass(frozen=True)
+class Layer:
+    position: int
+    label: Text
+    components: tuple[Component, ...]
+    evidence: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class FeatureSupport:
+    iri: str
+    feature: Text
+    available: bool
+    as_of: str | None
+    product_version: str | None
+    evidence: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    iri: str
+    label: Text
+    style: ArchitectureStyle
+    components: tuple[Component, ...]
+    features: tuple[FeatureSupport, ...]
+
+
+@dataclass(frozen=True)
+class GuestRow:
+    iri: str
+    row_number: int
+    product: str
+    operating_system: Named
+    editions: tuple[Named, ...]
+    service_packs: tuple[int, ...]
+    architecture: Architecture
+    max_virtual_processors: int
+    as_of: str
+    evidence: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class HostRow:
+    iri: str
+    row_number: int
+    product: str
+    operating_system: Named
+    editions: tuple[Named, ...]
+    architecture: Architecture
+    installations: tuple[InstallationMode, ...]
+    as_of: str
+    evidence: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class LicenseRow:
+    iri: str
+    operating_system: Named
+    edition: Named
+    virtual_instances: int | None
+    unlimited: bool
+    as_of: str
+    evidence: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class StorageFormat:
+    id: str
+    iri: str
+    label: Text
+    max_size_gb: int | None
+    supports_snapshots: bool
+    file_extension: str | None
+    allocation_unit: str | None
+    prerequisites: tuple[Named, ...]
+    migration_notes: tuple[Named, ...]
+    evidence: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: ReasonCode
+    message: Text
+    evidence: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class GuestVerdict:
+    supported: bool
+    max_virtual_processors: int | None
+    integration_services: bool
+    io_path: ArchitecturePath
+    reasons: tuple[Reason, ...]
+    operating_system: Named | None = None
+    row: GuestRow | None = None
+
+
+@dataclass(frozen=True)
+class HostVerdict:
+    supported: bool
+    reasons: tuple[Reason, ...]
+    operating_system: Named | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: str
+    iri: str
+    type: str
+    label: Text
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """Closest known names for a name that matched nothing, best first."""
+
+    names: tuple[Named, ...] = field(default_factory=tuple)
