@@ -224,3 +224,41 @@ class Suggestions:
     """Closest known names for a name that matched nothing, best first."""
 
     names: tuple[Named, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class NotSupported:
+    """An explicit "not supported" statement of a source, as guest or as host."""
+
+    iri: str
+    role: str  # "guest" or "host"
+    product: str
+    operating_system: str
+    service_packs: tuple[int, ...]
+    editions: tuple[str, ...]
+    architecture: Architecture | None
+    label: Text
+    evidence: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One documented relation between two components, with the path and hop order it belongs to."""
+
+    iri: str
+    subject: str
+    predicate: str
+    object: str
+    path: str | None
+    order: int | None
+    evidence: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class IoPathDef:
+    iri: str
+    product: str
+    mode: IoMode
+    start: str
+    end: str
+    evidence: tuple[Citation, ...]
