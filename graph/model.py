@@ -183,6 +183,7 @@ class StorageFormat:
     prerequisites: tuple[Named, ...]
     migration_notes: tuple[Named, ...]
     evidence: tuple[Citation, ...]
+    product: str = ""
 
 
 @dataclass(frozen=True)

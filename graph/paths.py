@@ -7,6 +7,7 @@ hardware through the edges that the graph assigns to that path (hv:inPath).
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -33,7 +34,11 @@ def _hop(tables: Tables, relation: Relation, forward: bool) -> Hop:
     if not forward:
         label = tables.inverse_labels.get(relation.predicate, label)
     return Hop(
-        tables.components[source], tables.components[target], label, relation.predicate, relation.evidence,
+        tables.components[source],
+        tables.components[target],
+        label,
+        relation.predicate,
+        relation.evidence,
         forward,
     )
 
@@ -65,10 +70,13 @@ def io_path(snapshot: Snapshot, product: str, mode: IoMode) -> ArchitecturePath 
     ]
     route = nx.shortest_path(snapshot.network.edge_subgraph(edges), definition.start, definition.end)
     hops = []
-    for u, v in zip(route, route[1:], strict=False):
+    for u, v in itertools.pairwise(route):
         relation = min(
-            (data["relation"] for data in snapshot.network.get_edge_data(u, v).values()
-             if data["relation"].path == definition.iri),
+            (
+                data["relation"]
+                for data in snapshot.network.get_edge_data(u, v).values()
+                if data["relation"].path == definition.iri
+            ),
             key=lambda r: r.iri,
         )
         hops.append(_hop(tables, relation, forward=True))
@@ -86,7 +94,7 @@ def path(snapshot: Snapshot, source: str, target: str) -> ArchitecturePath | Non
     except nx.NetworkXNoPath:
         return None
     hops = []
-    for u, v in zip(route, route[1:], strict=False):
+    for u, v in itertools.pairwise(route):
         forward = [d["relation"] for d in (snapshot.network.get_edge_data(u, v) or {}).values()]
         backward = [d["relation"] for d in (snapshot.network.get_edge_data(v, u) or {}).values()]
         if forward:

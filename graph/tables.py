@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rdflib import Graph, Literal
+from rdflib import Graph, Literal, URIRef
 
 from graph.layout import BASE, VOCAB
 from graph.model import (
@@ -62,8 +62,19 @@ class Tables:
     layers: dict[str, tuple[tuple[int, tuple[str, ...], str], ...]]
 
     def named(self, iri: str) -> Named:
-        return Named(local_id(iri), iri, self.labels.get(iri, {"en": local_id(iri), "ja": local_id(iri)}),
-                     self.types.get(iri, ""))
+        return Named(
+            local_id(iri),
+            iri,
+            self.labels.get(iri, {"en": local_id(iri), "ja": local_id(iri)}),
+            self.types.get(iri, ""),
+        )
+
+    def shared_citations(self, iris: list[str]) -> tuple[Citation, ...]:
+        """The passages that every one of these resources cites (e.g. a table's heading sentence)."""
+        if not iris:
+            return ()
+        common = set.intersection(*({c.iri for c in self.citations.get(i, ())} for i in iris))
+        return tuple(c for c in self.citations.get(iris[0], ()) if c.iri in common)
 
     def cite(self, *iris: str) -> tuple[Citation, ...]:
         """The citations behind these resources, each passage once, in the order given."""
@@ -102,6 +113,7 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
         else:
             inverse.append((iri, label))
     labels = _text_map(pref)
+    described = _text_map(definitions)
     types = {str(r.thing): str(r["class"])[len(VOCAB) :] for r in _rows(graph, queries, "types")}
 
     citations: dict[str, list[Citation]] = defaultdict(list)
@@ -125,33 +137,44 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
     editions: dict[str, list[Named]] = defaultdict(list)
     for iri, kind in types.items():
         if kind == "Edition":
-            os_iri = graph.value(subject=_uri(iri), predicate=_uri(VOCAB + "editionOf"))
+            os_iri = graph.value(subject=URIRef(iri), predicate=URIRef(VOCAB + "editionOf"))
             editions[str(os_iri)].append(named(iri))
 
     components: dict[str, Component] = {}
     component_products: dict[str, list[str]] = defaultdict(list)
     for r in _rows(graph, queries, "components"):
         component_products[str(r.component)].append(local_id(r.product))
-    for iri, products in component_products.items():
+    for iri, owners in component_products.items():
         components[local_id(iri)] = Component(
-            local_id(iri), iri, labels.get(iri, {"en": local_id(iri)}), _definition(definitions, iri),
-            tuple(sorted(set(products))),
+            local_id(iri),
+            iri,
+            labels.get(iri, {"en": local_id(iri)}),
+            described.get(iri),
+            tuple(sorted(set(owners))),
         )
 
     features: dict[str, list[FeatureSupport]] = defaultdict(list)
     for r in _rows(graph, queries, "features"):
         features[local_id(r.product)].append(
             FeatureSupport(
-                str(r.support), labels.get(str(r.feature), {"en": local_id(r.feature)}), bool(r.available.toPython()),
-                str(r.asOf), str(r.version) if r.version is not None else None, cites.get(str(r.support), ()),
+                str(r.support),
+                labels.get(str(r.feature), {"en": local_id(r.feature)}),
+                bool(r.available.toPython()),
+                str(r.asOf),
+                str(r.version) if r.version is not None else None,
+                cites.get(str(r.support), ()),
             )
         )
-    products = {}
+    products: dict[str, Product] = {}
     for r in _rows(graph, queries, "products"):
         pid = local_id(r.product)
         products[pid] = Product(
-            pid, str(r.product), labels[str(r.product)], ArchitectureStyle(local_id(r.style)),
-            tuple(c for c in components.values() if pid in c.products), tuple(features.get(pid, ())),
+            pid,
+            str(r.product),
+            labels[str(r.product)],
+            ArchitectureStyle(local_id(r.style)),
+            tuple(c for c in components.values() if pid in c.products),
+            tuple(features.get(pid, ())),
         )
 
     guest: dict[str, dict[str, Any]] = {}
@@ -165,9 +188,15 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
         sorted(
             (
                 GuestRow(
-                    iri, int(e["row"].rowNumber), local_id(e["row"].product), named(e["row"].os),
-                    tuple(named(x) for x in e["editions"]), tuple(sorted(e["sps"])),
-                    Architecture(local_id(e["row"].arch)), int(e["row"].max), str(e["row"].asOf),
+                    iri,
+                    int(e["row"].rowNumber),
+                    local_id(e["row"].product),
+                    named(e["row"].os),
+                    tuple(named(x) for x in e["editions"]),
+                    tuple(sorted(e["sps"])),
+                    Architecture(local_id(e["row"].arch)),
+                    int(e["row"].max),
+                    str(e["row"].asOf),
                     cites.get(iri, ()),
                 )
                 for iri, e in guest.items()
@@ -188,9 +217,15 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
         sorted(
             (
                 HostRow(
-                    iri, int(e["row"].rowNumber), local_id(e["row"].product), named(e["row"].os),
-                    tuple(named(x) for x in e["editions"]), Architecture(local_id(e["row"].arch)),
-                    tuple(e["modes"]), str(e["row"].asOf), cites.get(iri, ()),
+                    iri,
+                    int(e["row"].rowNumber),
+                    local_id(e["row"].product),
+                    named(e["row"].os),
+                    tuple(named(x) for x in e["editions"]),
+                    Architecture(local_id(e["row"].arch)),
+                    tuple(e["modes"]),
+                    str(e["row"].asOf),
+                    cites.get(iri, ()),
                 )
                 for iri, e in host.items()
             ),
@@ -207,18 +242,28 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
             entry["editions"].add(str(r.edition))
     not_supported = tuple(
         NotSupported(
-            iri, "guest" if str(e["row"].kind).endswith("GuestNotSupported") else "host", local_id(e["row"].product),
-            str(e["row"].os), tuple(sorted(e["sps"])), tuple(sorted(e["editions"])),
+            iri,
+            "guest" if str(e["row"].kind).endswith("GuestNotSupported") else "host",
+            local_id(e["row"].product),
+            str(e["row"].os),
+            tuple(sorted(e["sps"])),
+            tuple(sorted(e["editions"])),
             Architecture(local_id(e["row"].arch)) if e["row"].arch is not None else None,
-            labels.get(iri, {"en": local_id(iri)}), cites.get(iri, ()),
+            labels.get(iri, {"en": local_id(iri)}),
+            cites.get(iri, ()),
         )
         for iri, e in unsupported.items()
     )
 
     license_rows = tuple(
         LicenseRow(
-            str(r.row), named(r.os), named(r.edition), int(r.instances) if r.instances is not None else None,
-            bool(r.unlimited.toPython()), str(r.asOf), cites.get(str(r.row), ()),
+            str(r.row),
+            named(r.os),
+            named(r.edition),
+            int(r.instances) if r.instances is not None else None,
+            bool(r.unlimited.toPython()),
+            str(r.asOf),
+            cites.get(str(r.row), ()),
         )
         for r in _rows(graph, queries, "licensing")
     )
@@ -231,54 +276,70 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
         notes[str(r.format)][str(r.kind)].append(named(r.note))
     storage = tuple(
         StorageFormat(
-            local_id(r.format), str(r.format), labels[str(r.format)],
-            int(r.maxSizeGB) if r.maxSizeGB is not None else None, bool(r.snapshots.toPython()),
-            str(r.extension) if r.extension is not None else None, str(r.unit) if r.unit is not None else None,
-            tuple(notes[str(r.format)]["prerequisite"]), tuple(notes[str(r.format)]["migration"]),
+            local_id(r.format),
+            str(r.format),
+            labels[str(r.format)],
+            int(r.maxSizeGB) if r.maxSizeGB is not None else None,
+            bool(r.snapshots.toPython()),
+            str(r.extension) if r.extension is not None else None,
+            str(r.unit) if r.unit is not None else None,
+            tuple(notes[str(r.format)]["prerequisite"]),
+            tuple(notes[str(r.format)]["migration"]),
             cites.get(str(r.format), ()),
+            local_id(r.product),
         )
         for r in _rows(graph, queries, "storage-formats")
     )
 
     relations = tuple(
         Relation(
-            str(r.statement), local_id(r.subject), str(r.predicate), local_id(r.object),
-            str(r.path) if r.path is not None else None, int(r.order) if r.order is not None else None,
+            str(r.statement),
+            local_id(r.subject),
+            str(r.predicate),
+            local_id(r.object),
+            str(r.path) if r.path is not None else None,
+            int(r.order) if r.order is not None else None,
             cites.get(str(r.statement), ()),
         )
         for r in _rows(graph, queries, "relations")
     )
     io_paths = tuple(
-        IoPathDef(str(r.path), local_id(r.product), IoMode(local_id(r.mode)), local_id(r.start), local_id(r.end),
-                  cites.get(str(r.path), ()))
+        IoPathDef(
+            str(r.path),
+            local_id(r.product),
+            IoMode(local_id(r.mode)),
+            local_id(r.start),
+            local_id(r.end),
+            cites.get(str(r.path), ()),
+        )
         for r in _rows(graph, queries, "io-paths")
     )
     layer_parts: dict[str, dict[int, tuple[str, list[str]]]] = defaultdict(dict)
     for r in _rows(graph, queries, "layers"):
-        entry = layer_parts[local_id(r.product)].setdefault(int(r.number), (str(r.layer), []))
-        entry[1].append(local_id(r.component))
+        layer = layer_parts[local_id(r.product)].setdefault(int(r.number), (str(r.layer), []))
+        layer[1].append(local_id(r.component))
     layers = {
         product: tuple((n, tuple(parts[n][1]), parts[n][0]) for n in sorted(parts))
         for product, parts in layer_parts.items()
     }
 
     return Tables(
-        labels=labels, alt_labels={k: tuple(v) for k, v in alts.items()}, definitions=_text_map(definitions),
-        inverse_labels=_text_map(inverse), types=types, citations=cites,
+        labels=labels,
+        alt_labels={k: tuple(v) for k, v in alts.items()},
+        definitions=described,
+        inverse_labels=_text_map(inverse),
+        types=types,
+        citations=cites,
         editions={k: tuple(sorted(v, key=lambda n: n.id)) for k, v in editions.items()},
-        products=products, components=components, guest_rows=guest_rows, host_rows=host_rows,
-        not_supported=not_supported, license_rows=license_rows,
-        downgrade_rights={k: tuple(v) for k, v in downgrade.items()}, storage_formats=storage,
-        relations=relations, io_paths=io_paths, layers=layers,
+        products=products,
+        components=components,
+        guest_rows=guest_rows,
+        host_rows=host_rows,
+        not_supported=not_supported,
+        license_rows=license_rows,
+        downgrade_rights={k: tuple(v) for k, v in downgrade.items()},
+        storage_formats=storage,
+        relations=relations,
+        io_paths=io_paths,
+        layers=layers,
     )
-
-
-def _definition(definitions: list[tuple[str, Literal]], iri: str) -> Text | None:
-    found = {(label.language or "en"): str(label) for key, label in definitions if key == iri}
-    return found or None
-
-
-def _uri(iri: str) -> Any:
-    from rdflib import URIRef
-
-    return URIRef(iri)

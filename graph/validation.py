@@ -40,7 +40,9 @@ def check_shapes(loaded: Loaded) -> list[Problem]:
         path = report.value(result, SH.resultPath)
         message = report.value(result, SH.resultMessage)
         shape = report.value(result, SH.sourceShape)
-        rule = _short(shape) if isinstance(shape, URIRef) else _short(path) if path is not None else "shape"
+        # Property shapes are blank nodes: name the rule by the node shape that holds them.
+        owner = shape if isinstance(shape, URIRef) else loaded.shapes.value(predicate=SH.property, object=shape)
+        rule = _short(owner) if owner is not None else "shape"
         text = str(message) if message is not None else "violates a shape"
         if path is not None and isinstance(path, URIRef):
             text = f"{_short(path)}: {text}"
@@ -92,11 +94,18 @@ def check_quotes(loaded: Loaded, layout: DataLayout) -> list[Problem]:
     return problems
 
 
-def _short(node: object) -> str | None:
+def _short(node: object) -> str:
     if node is None:
-        return None
+        return ""
+
     text = str(node)
-    for prefix, iri in (("hv:", str(HV)), ("kg:", "https://hyperv-kg.example.org/id/")):
+    for prefix, iri in (
+        ("hv:", str(HV)),
+        ("kg:", "https://hyperv-kg.example.org/id/"),
+        ("prov:", "http://www.w3.org/ns/prov#"),
+        ("skos:", "http://www.w3.org/2004/02/skos/core#"),
+        ("dcterms:", str(DCTERMS)),
+    ):
         if text.startswith(iri):
             return prefix + text[len(iri) :]
     return text

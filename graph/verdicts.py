@@ -1,0 +1,410 @@
+"""Compatibility verdicts: can this guest run, can this OS host the product, and why.
+
+The reading of the article that these functions apply (docs/decisions.md says it for users):
+- a guest row covers exactly the service packs it names; one below the lowest listed is
+  SERVICE_PACK_TOO_OLD (integration services refuse to install), one above is NOT_DOCUMENTED, because a
+  table of 2008-08 cannot speak for later service packs;
+- the processor column is a maximum per virtual machine: any count from 1 up to it is within the row;
+- a configuration that the table does not support has no integration services, so its I/O is emulated;
+- every reason that applies is given, each with the passages it rests on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from graph.catalog import require_product
+from graph.layout import BASE
+from graph.model import (
+    Architecture,
+    ArchitecturePath,
+    BadInput,
+    Citation,
+    GuestRow,
+    GuestVerdict,
+    HostRow,
+    HostVerdict,
+    InstallationMode,
+    IoMode,
+    Named,
+    NotSupported,
+    Reason,
+    ReasonCode,
+)
+from graph.names import MAX_NAME_LENGTH
+from graph.paths import io_path
+
+if TYPE_CHECKING:
+    from graph.snapshot import Snapshot
+
+# Rules that the verdicts cite by name (graph/facts/guest-rules.ttl).
+RULE_SERVICE_PACK = BASE + "rule-integration-services-service-pack"
+RULE_PROCESSORS = BASE + "rule-processors-per-guest"
+RULE_VMBUS = BASE + "rule-vmbus-needs-integration-services"
+
+
+def require_name(argument: str, value: str) -> str:
+    if not value.strip():
+        raise BadInput(argument, {"en": f"{argument}: must not be empty", "ja": f"{argument}: 空にはできません"})
+    if len(value) > MAX_NAME_LENGTH:
+        raise BadInput(
+            argument,
+            {
+                "en": f"{argument}: at most {MAX_NAME_LENGTH} characters (got {len(value)})",
+                "ja": f"{argument}: {MAX_NAME_LENGTH}文字以内で指定してください({len(value)}文字)",
+            },
+        )
+    return value
+
+
+def _names(items: tuple[Named, ...] | list[Named], lang: str) -> str:
+    return ", ".join(n.label.get(lang) or n.label.get("en", n.id) for n in items) or "-"
+
+
+def _sp(number: int, lang: str = "en") -> str:
+    if number == 0:
+        return "no service pack" if lang == "en" else "SPなし"
+    return f"SP{number}"
+
+
+def _evidence(snapshot: Snapshot, *iris: str) -> tuple[Citation, ...]:
+    return snapshot.tables.cite(*iris)
+
+
+def _unknown_os(snapshot: Snapshot, name: str, evidence: tuple[Citation, ...]) -> Reason:
+    close = snapshot.names.suggest(name, "OperatingSystem")
+    shown = name[:60]
+    return Reason(
+        ReasonCode.UNKNOWN_OPERATING_SYSTEM,
+        {
+            "en": f"No operating system is called {shown!r}. Closest known names: {_names(close, 'en')}",
+            "ja": f"{shown!r} という名前のOSはありません。近い名前: {_names(close, 'ja')}",
+        },
+        evidence,
+    )
+
+
+def _empty_path(mode: IoMode) -> ArchitecturePath:
+    return ArchitecturePath(mode, (), ())
+
+
+def check_guest(
+    snapshot: Snapshot,
+    product: str,
+    operating_system: str,
+    edition: str | None,
+    service_pack: int,
+    architecture: Architecture,
+    virtual_processors: int,
+) -> GuestVerdict:
+    prod = require_product(snapshot, product)
+    require_name("operatingSystem", operating_system)
+    if edition is not None:
+        require_name("edition", edition)
+    if virtual_processors < 1:
+        raise BadInput(
+            "virtualProcessors",
+            {
+                "en": f"virtualProcessors: must be 1 or more (got {virtual_processors})",
+                "ja": f"virtualProcessors: 1以上を指定してください({virtual_processors})",
+            },
+        )
+    if service_pack < 0:
+        raise BadInput(
+            "servicePack",
+            {
+                "en": f"servicePack: must be 0 (none) or more (got {service_pack})",
+                "ja": f"servicePack: 0(SPなし)以上を指定してください({service_pack})",
+            },
+        )
+    tables = snapshot.tables
+    emulated = io_path(snapshot, prod.id, IoMode.EMULATED) or _empty_path(IoMode.EMULATED)
+    product_rows = [r for r in tables.guest_rows if r.product == prod.id]
+    table_evidence = tables.shared_citations([r.iri for r in product_rows])
+
+    os = snapshot.names.resolve(operating_system, "OperatingSystem")
+    if os is None:
+        reason = _unknown_os(snapshot, operating_system, table_evidence)
+        return GuestVerdict(False, None, False, emulated, (reason,))
+
+    rows = [r for r in product_rows if r.operating_system.iri == os.iri]
+    statements = [
+        n for n in tables.not_supported if n.role == "guest" and n.product == prod.id and n.operating_system == os.iri
+    ]
+    reasons: list[Reason] = []
+    os_name = {lang: os.label.get(lang) or os.id for lang in ("en", "ja")}
+
+    for statement in statements:
+        if not statement.service_packs and not statement.editions and statement.architecture is None:
+            reasons.append(
+                Reason(
+                    ReasonCode.OPERATING_SYSTEM_NOT_SUPPORTED,
+                    {
+                        "en": f"{os_name['en']} is not supported as a guest of {prod.label['en']}.",
+                        "ja": f"{os_name['ja']}は{prod.label['ja']}のゲストOSとしてサポート対象外です。",
+                    },
+                    statement.evidence,
+                )
+            )
+    if not rows:
+        if not reasons:
+            reasons.append(
+                Reason(
+                    ReasonCode.NOT_DOCUMENTED,
+                    {
+                        "en": f"The source has no statement about {os_name['en']} as a guest of {prod.label['en']}.",
+                        "ja": f"{prod.label['ja']}のゲストOSとしての{os_name['ja']}について、資料に記述がありません。",
+                    },
+                    table_evidence,
+                )
+            )
+        return GuestVerdict(False, None, False, emulated, tuple(reasons), os)
+
+    matched, cap = _match_guest_row(
+        snapshot, rows, os, os_name, edition, service_pack, architecture, reasons, statements
+    )
+    limit = matched.max_virtual_processors if matched else None
+    if virtual_processors > cap:
+        evidence = _evidence(snapshot, *([matched.iri] if matched else [r.iri for r in rows]), RULE_PROCESSORS)
+        reasons.append(
+            Reason(
+                ReasonCode.TOO_MANY_VIRTUAL_PROCESSORS,
+                {
+                    "en": f"{os_name['en']} may have at most {cap} virtual processor(s) here; "
+                    f"{virtual_processors} were asked for.",
+                    "ja": f"この{os_name['ja']}に割り当て可能なプロセッサは最大{cap}です"
+                    f"({virtual_processors}が指定されました)。",
+                },
+                evidence,
+            )
+        )
+    if reasons or matched is None:
+        return GuestVerdict(False, limit, False, emulated, tuple(reasons), os, matched)
+    synthetic = io_path(snapshot, prod.id, IoMode.SYNTHETIC)
+    supported = Reason(
+        ReasonCode.SUPPORTED,
+        {
+            "en": f"Supported: {matched.operating_system.label['en']} {_row_sps(matched, 'en')} "
+            f"({matched.architecture.value}), up to {matched.max_virtual_processors} virtual processor(s), "
+            f"as of {matched.as_of}.",
+            "ja": f"サポート対象: {matched.operating_system.label['ja']} {_row_sps(matched, 'ja')}"
+            f"({matched.architecture.value})、最大{matched.max_virtual_processors}プロセッサ({matched.as_of}現在)。",
+        },
+        _evidence(snapshot, matched.iri),
+    )
+    path = synthetic if synthetic is not None else emulated
+    return GuestVerdict(True, limit, synthetic is not None, path, (supported,), os, matched)
+
+
+def _row_sps(row: GuestRow, lang: str) -> str:
+    return "/".join(_sp(n, lang) for n in row.service_packs)
+
+
+def _match_guest_row(
+    snapshot: Snapshot,
+    rows: list[GuestRow],
+    os: Named,
+    os_name: dict[str, str],
+    edition: str | None,
+    service_pack: int,
+    architecture: Architecture,
+    reasons: list[Reason],
+    statements: list[NotSupported],
+) -> tuple[GuestRow | None, int]:
+    """Narrow the OS's rows by architecture, edition and service pack, adding a reason for each miss.
+
+    Returns the matching row (None after any miss) and the processor cap that the closest rows allow.
+    """
+    failed = False
+    candidates = [r for r in rows if r.architecture is architecture]
+    if not candidates:
+        failed = True
+        listed = sorted({r.architecture.value for r in rows})
+        reasons.append(
+            Reason(
+                ReasonCode.ARCHITECTURE_NOT_SUPPORTED,
+                {
+                    "en": f"{os_name['en']} is listed for {', '.join(listed)} only, not {architecture.value}.",
+                    "ja": f"{os_name['ja']}は{', '.join(listed)}のみが対象で、{architecture.value}は対象外です。",
+                },
+                _evidence(snapshot, *(r.iri for r in rows)),
+            )
+        )
+        candidates = rows
+    if edition is not None and any(r.editions for r in candidates):
+        found = snapshot.names.resolve_edition(os.iri, edition)
+        with_edition = [r for r in candidates if found is not None and found in r.editions]
+        if not with_edition:
+            failed = True
+            listed_editions: list[Named] = []
+            for r in candidates:
+                listed_editions.extend(e for e in r.editions if e not in listed_editions)
+            shown = edition[:60]
+            reasons.append(
+                Reason(
+                    ReasonCode.EDITION_NOT_SUPPORTED,
+                    {
+                        "en": f"Edition {shown!r} is not listed for {os_name['en']} ({architecture.value}); "
+                        f"listed: {_names(listed_editions, 'en')}.",
+                        "ja": f"エディション {shown!r} は{os_name['ja']}({architecture.value})の対象ではありません。"
+                        f"対象: {_names(listed_editions, 'ja')}",
+                    },
+                    _evidence(snapshot, *(r.iri for r in candidates)),
+                )
+            )
+        else:
+            candidates = with_edition
+    with_sp = [r for r in candidates if service_pack in r.service_packs]
+    if not with_sp:
+        failed = True
+        lowest = min(min(r.service_packs) for r in candidates)
+        listed_sps = sorted({n for r in candidates for n in r.service_packs})
+        listed_en = ", ".join(_sp(n) for n in listed_sps)
+        listed_ja = "、".join(_sp(n, "ja") for n in listed_sps)
+        if service_pack < lowest:
+            said = [s.iri for s in statements if service_pack in s.service_packs]
+            evidence = _evidence(snapshot, *(r.iri for r in candidates), *said, RULE_SERVICE_PACK)
+            reasons.append(
+                Reason(
+                    ReasonCode.SERVICE_PACK_TOO_OLD,
+                    {
+                        "en": f"{os_name['en']} with {_sp(service_pack)} is below the supported level ({listed_en}); "
+                        "integration services refuse to install.",
+                        "ja": f"{os_name['ja']}({_sp(service_pack, 'ja')})はサポート対象のSPレベル({listed_ja})に"
+                        "満たないため、統合サービスのインストールは拒否されます。",
+                    },
+                    evidence,
+                )
+            )
+        else:
+            reasons.append(
+                Reason(
+                    ReasonCode.NOT_DOCUMENTED,
+                    {
+                        "en": f"The table (as of {candidates[0].as_of}) lists {os_name['en']} with {listed_en}; "
+                        f"{_sp(service_pack)} is not documented.",
+                        "ja": f"表({candidates[0].as_of}現在)の{os_name['ja']}は{listed_ja}のみで、"
+                        f"{_sp(service_pack, 'ja')}については記述がありません。",
+                    },
+                    _evidence(snapshot, *(r.iri for r in candidates)),
+                )
+            )
+        with_sp = candidates
+    cap = max(r.max_virtual_processors for r in with_sp)
+    return (None if failed else with_sp[0]), cap
+
+
+def _host_reason(code: ReasonCode, en: str, ja: str, evidence: tuple[Citation, ...]) -> Reason:
+    return Reason(code, {"en": en, "ja": ja}, evidence)
+
+
+def check_host(
+    snapshot: Snapshot,
+    product: str,
+    operating_system: str,
+    edition: str,
+    architecture: Architecture,
+    installation: InstallationMode,
+) -> HostVerdict:
+    prod = require_product(snapshot, product)
+    require_name("operatingSystem", operating_system)
+    require_name("edition", edition)
+    tables = snapshot.tables
+    product_rows = [r for r in tables.host_rows if r.product == prod.id]
+    table_evidence = tables.shared_citations([r.iri for r in product_rows])
+    os = snapshot.names.resolve(operating_system, "OperatingSystem")
+    if os is None:
+        return HostVerdict(False, (_unknown_os(snapshot, operating_system, table_evidence),))
+    if not product_rows:
+        return HostVerdict(
+            False,
+            (
+                _host_reason(
+                    ReasonCode.NOT_DOCUMENTED,
+                    f"The source has no host OS table for {prod.label['en']}.",
+                    f"{prod.label['ja']}のホストOSについて、資料に記述がありません。",
+                    (),
+                ),
+            ),
+            os,
+        )
+    os_en, os_ja = os.label.get("en", os.id), os.label.get("ja", os.id)
+    rows = [r for r in product_rows if r.operating_system.iri == os.iri]
+    if not rows:
+        hosts = sorted({r.operating_system.label["en"] for r in product_rows})
+        return HostVerdict(
+            False,
+            (
+                _host_reason(
+                    ReasonCode.OPERATING_SYSTEM_NOT_SUPPORTED,
+                    f"{os_en} cannot host {prod.label['en']}; the host OS must be {', '.join(hosts)}.",
+                    f"{os_ja}は{prod.label['ja']}のホストOSにできません。ホストOSは{'、'.join(hosts)}が必要です。",
+                    table_evidence,
+                ),
+            ),
+            os,
+        )
+    statements = [
+        n for n in tables.not_supported if n.role == "host" and n.product == prod.id and n.operating_system == os.iri
+    ]
+    reasons: list[Reason] = []
+    candidates = [r for r in rows if r.architecture is architecture]
+    if not candidates:
+        said = [s.iri for s in statements if s.architecture is architecture]
+        listed = ", ".join(sorted({r.architecture.value for r in rows}))
+        reasons.append(
+            _host_reason(
+                ReasonCode.ARCHITECTURE_NOT_SUPPORTED,
+                f"The host OS must be {os_en} {listed}, not {architecture.value}.",
+                f"ホストOSには{listed}版の{os_ja}が必要です({architecture.value}は対象外)。",
+                _evidence(snapshot, *said, *(r.iri for r in rows)),
+            )
+        )
+        candidates = rows
+    found = snapshot.names.resolve_edition(os.iri, edition)
+    with_edition = [r for r in candidates if found is not None and found in r.editions]
+    if not with_edition:
+        said = [s.iri for s in statements if found is not None and found.iri in s.editions]
+        listed_editions: list[Named] = []
+        for r in candidates:
+            listed_editions.extend(e for e in r.editions if e not in listed_editions)
+        shown = edition[:60]
+        reasons.append(
+            _host_reason(
+                ReasonCode.EDITION_NOT_SUPPORTED,
+                f"Edition {shown!r} of {os_en} cannot host {prod.label['en']}; "
+                f"listed: {_names(listed_editions, 'en')}.",
+                f"{os_ja}のエディション {shown!r} は{prod.label['ja']}のホストOSにできません。"
+                f"対象: {_names(listed_editions, 'ja')}",
+                _evidence(snapshot, *said, *(r.iri for r in candidates)),
+            )
+        )
+        with_edition = candidates
+    with_mode = [r for r in with_edition if installation in r.installations]
+    if not with_mode:
+        reasons.append(
+            _host_reason(
+                ReasonCode.NOT_DOCUMENTED,
+                f"The source does not list the {installation.name} installation for this host.",
+                f"このホストの{installation.name}インストールについて、資料に記述がありません。",
+                _evidence(snapshot, *(r.iri for r in with_edition)),
+            )
+        )
+    if reasons:
+        return HostVerdict(False, tuple(reasons), os)
+    row: HostRow = with_mode[0]
+    mode_label = tables.labels.get(BASE + installation.value, {"en": installation.name, "ja": installation.name})
+    return HostVerdict(
+        True,
+        (
+            _host_reason(
+                ReasonCode.SUPPORTED,
+                f"Supported: {os_en} ({architecture.value}) {found.label['en'] if found else edition}, "
+                f"{mode_label['en']}, as of {row.as_of}.",
+                f"サポート対象: {os_ja}({architecture.value}) {found.label['ja'] if found else edition}、"
+                f"{mode_label['ja']}({row.as_of}現在)。",
+                _evidence(snapshot, row.iri),
+            ),
+        ),
+        os,
+    )
