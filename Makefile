@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test lint validate venv clean
+.PHONY: serve test lint validate venv clean browser
 
 venv: $(VENV)/.installed
 
@@ -26,7 +26,15 @@ lint: venv
 validate: venv
 	$(BIN)/hvkg validate
 
-test: lint validate
+# The browser tests drive Debian's headless Chromium; install it when missing (CI runs as root).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "the browser tests need chromium: sudo apt-get install chromium"; exit 1; fi; }
+
+test: lint validate browser
 	$(BIN)/python -m pytest
 
 clean:
