@@ -53,6 +53,8 @@ class NameIndex:
                 continue
             for candidate in folded_names:
                 score = difflib.SequenceMatcher(None, key, candidate).ratio()
+                # ties go to the name made of the same characters (a transposition: "2080" -> "2008")
+                score += 0.1 * difflib.SequenceMatcher(None, sorted(key), sorted(candidate)).ratio()
                 if key and (key in candidate or candidate in key):
                     score += 0.5
                 best[iri] = max(best.get(iri, 0.0), score)

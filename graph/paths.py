@@ -50,8 +50,8 @@ def _component(snapshot: Snapshot, component_id: str, argument: str) -> Componen
         raise BadInput(
             argument,
             {
-                "en": f"unknown component id {component_id[:80]!r}; known ids: {known}",
-                "ja": f"コンポーネントID {component_id[:80]!r} は存在しません。既知のID: {known}",
+                "en": f"{argument}: unknown component id {component_id[:80]!r}; known ids: {known}",
+                "ja": f"{argument}: コンポーネントID {component_id[:80]!r} は存在しません。既知のID: {known}",
             },
         )
     return component
@@ -59,7 +59,10 @@ def _component(snapshot: Snapshot, component_id: str, argument: str) -> Componen
 
 def io_path(snapshot: Snapshot, product: str, mode: IoMode) -> ArchitecturePath | None:
     """The path a virtual machine's device I/O takes to the hardware; None if the product has none."""
+    from graph.catalog import require_product
+
     tables = snapshot.tables
+    product = require_product(snapshot, product).id
     definition = next((p for p in tables.io_paths if p.product == product and p.mode is mode), None)
     if definition is None:
         return None

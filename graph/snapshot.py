@@ -21,6 +21,7 @@ from graph.validation import validate
 if TYPE_CHECKING:
     import networkx as nx
 
+    from graph.describe import Description
     from graph.names import NameIndex
 
 
@@ -33,12 +34,14 @@ class Snapshot:
     tables: Tables
     names: NameIndex
     network: nx.MultiDiGraph
+    descriptions: dict[str, Description]
     built_at: float
     build_seconds: float
 
 
 def build_snapshot(layout: DataLayout | None = None) -> Snapshot:
     """Load, validate and index the data; raise InvalidGraph listing every problem found."""
+    from graph.describe import build_descriptions
     from graph.names import build_name_index
     from graph.paths import build_network
 
@@ -59,6 +62,7 @@ def build_snapshot(layout: DataLayout | None = None) -> Snapshot:
         tables=tables,
         names=build_name_index(tables),
         network=build_network(tables),
+        descriptions=build_descriptions(loaded.graph, tables),
         built_at=time.time(),
         build_seconds=time.perf_counter() - started,
     )

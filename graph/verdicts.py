@@ -58,7 +58,9 @@ def require_name(argument: str, value: str) -> str:
 
 
 def _names(items: tuple[Named, ...] | list[Named], lang: str) -> str:
-    return ", ".join(n.label.get(lang) or n.label.get("en", n.id) for n in items) or "-"
+    return ", ".join(n.label.get(lang) or n.label.get("en", n.id) for n in items) or (
+        "none" if lang == "en" else "なし"
+    )
 
 
 def _sp(number: int, lang: str = "en") -> str:
@@ -120,7 +122,8 @@ def check_guest(
     tables = snapshot.tables
     emulated = io_path(snapshot, prod.id, IoMode.EMULATED) or _empty_path(IoMode.EMULATED)
     product_rows = [r for r in tables.guest_rows if r.product == prod.id]
-    table_evidence = tables.shared_citations([r.iri for r in product_rows])
+    # what the table rests on; for a product with no table, what the source says of the product itself
+    table_evidence = tables.shared_citations([r.iri for r in product_rows]) or tables.cite(prod.iri)
 
     os = snapshot.names.resolve(operating_system, "OperatingSystem")
     if os is None:
@@ -231,7 +234,7 @@ def _match_guest_row(
             )
         )
         candidates = rows
-    if edition is not None and any(r.editions for r in candidates):
+    if edition is not None:
         found = snapshot.names.resolve_edition(os.iri, edition)
         with_edition = [r for r in candidates if found is not None and found in r.editions]
         if not with_edition:
@@ -311,7 +314,7 @@ def check_host(
     require_name("edition", edition)
     tables = snapshot.tables
     product_rows = [r for r in tables.host_rows if r.product == prod.id]
-    table_evidence = tables.shared_citations([r.iri for r in product_rows])
+    table_evidence = tables.shared_citations([r.iri for r in product_rows]) or tables.cite(prod.iri)
     os = snapshot.names.resolve(operating_system, "OperatingSystem")
     if os is None:
         return HostVerdict(False, (_unknown_os(snapshot, operating_system, table_evidence),))
@@ -323,7 +326,7 @@ def check_host(
                     ReasonCode.NOT_DOCUMENTED,
                     f"The source has no host OS table for {prod.label['en']}.",
                     f"{prod.label['ja']}のホストOSについて、資料に記述がありません。",
-                    (),
+                    table_evidence,
                 ),
             ),
             os,

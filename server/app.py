@@ -76,4 +76,7 @@ def create_app(layout: DataLayout | None = None, holder: SnapshotHolder | None =
 
 def adapter_routes(holder: SnapshotHolder) -> list[BaseRoute]:
     """Every interface's routes; each adapter reads `holder.current` once per request."""
-    return []
+    from server.graphql_app import graphql_routes
+    from server.pages import page_routes
+
+    return [*graphql_routes(holder), *page_routes(holder)]

@@ -1,0 +1,502 @@
+"""GraphQL over HTTP at /graphql: JSON in and out, queries only, with limits and typed errors.
+
+A request is read (GET query string or POST JSON, one operation, at most MAX_BODY_BYTES), lexed
+(at most MAX_TOKENS), parsed, checked (a query, not a mutation or subscription; at most MAX_DEPTH
+nested fields and MAX_ALIASES aliases), validated and executed on the snapshot that `holder.current`
+held when the request arrived. Every error carries `extensions.code` and, for a person to read,
+`extensions.messageJa`:
+
+    BAD_REQUEST                  the HTTP request is unusable (400) or asks for something not served
+    PAYLOAD_TOO_LARGE            the body is over MAX_BODY_BYTES (413)
+    GRAPHQL_PARSE_FAILED         the query is not GraphQL
+    QUERY_TOO_COMPLEX            over MAX_TOKENS, MAX_DEPTH or MAX_ALIASES
+    GRAPHQL_VALIDATION_FAILED    the query does not fit the schema
+    BAD_USER_INPUT               an argument or variable is wrong (graph.model.BadInput, variable coercion)
+    INTERNAL_SERVER_ERROR        anything else: masked, the detail is logged with the request id
+    SERVICE_UNAVAILABLE          no snapshot is loaded yet (503)
+
+GraphQL-level errors come with HTTP 200 (the `application/json` convention that the portals' clients
+expect). A browser asking for text/html without a query gets GraphiQL, served from server/static.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import strawberry
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    Source,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.execution import get_variable_values
+from graphql.language import Lexer, TokenKind
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from strawberry.extensions import DisableValidation
+from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType as StrawberryOperationType
+
+from graph.model import BadInput
+from server.graphql_schema import Context, Query
+from server.state import SnapshotHolder
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 100 * 1024
+MAX_TOKENS = 2000
+MAX_DEPTH = 12
+# Introspection nests `ofType` to read wrapped types (the standard query needs 15 levels); the schema
+# itself has no cycles, so data fields stay far below MAX_DEPTH.
+MAX_INTROSPECTION_DEPTH = 20
+MAX_ALIASES = 30
+
+STATIC = Path(__file__).resolve().parent / "static" / "graphiql"
+OPERATIONS = STATIC / "operations"
+
+# Content-Security-Policy of the GraphiQL page: nothing leaves for another origin.
+IDE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+class _ExecutionSchema(strawberry.Schema):
+    """The schema as executed here: validated beforehand by `_prepare`, errors classified and logged by `_classify`."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Logged once, with the request id, by `_classify`; strawberry's own logging would repeat it."""
+
+
+SCHEMA = _ExecutionSchema(query=Query, extensions=[DisableValidation])
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+class RequestError(Exception):
+    """A request that is answered with these errors, and this HTTP status, before anything is executed."""
+
+    def __init__(self, errors: list[dict[str, Any]], status: int = 200) -> None:
+        super().__init__(errors[0]["message"])
+        self.errors = errors
+        self.status = status
+
+
+def reject(code: str, en: str, ja: str, status: int = 200) -> RequestError:
+    return RequestError([error(code, en, ja)], status)
+
+
+def error(code: str, en: str, ja: str, **extensions: object) -> dict[str, Any]:
+    return {"message": en, "extensions": {"code": code, "messageJa": ja, **extensions}}
+
+
+def _internal(request_id: str) -> dict[str, Any]:
+    return error(
+        "INTERNAL_SERVER_ERROR",
+        f"Internal error (request id {request_id})",
+        f"内部エラー(リクエストID {request_id})",
+        requestId=request_id,
+    )
+
+
+def _classify(err: GraphQLError, request_id: str) -> dict[str, Any]:
+    """An execution error as the client sees it: bad input says what is wrong, the rest is masked."""
+    original = err.original_error
+    if isinstance(original, BadInput):
+        en, ja = (_naming(original.argument, original.message[lang]) for lang in ("en", "ja"))
+        body = error("BAD_USER_INPUT", en, ja, argument=original.argument)
+    else:
+        log.error("request %s: unexpected error at %s: %s", request_id, err.path, err, exc_info=original or err)
+        body = _internal(request_id)
+    if err.path is not None:
+        body["path"] = err.path
+    return _located(body, err)
+
+
+def _naming(argument: str, message: str) -> str:
+    """The message, starting with the argument it is about ("virtualProcessors: must be 1 or more")."""
+    return message if message.startswith(f"{argument}:") else f"{argument}: {message}"
+
+
+def _validation_error(err: GraphQLError) -> dict[str, Any]:
+    body = error("GRAPHQL_VALIDATION_FAILED", err.message, f"クエリがスキーマに合いません: {err.message}")
+    return _located(body, err)
+
+
+def _variable_error(err: GraphQLError) -> dict[str, Any]:
+    return _located(error("BAD_USER_INPUT", err.message, f"変数の値が不正です: {err.message}"), err)
+
+
+def _located(body: dict[str, Any], err: GraphQLError) -> dict[str, Any]:
+    if err.locations:
+        body["locations"] = [{"line": loc.line, "column": loc.column} for loc in err.locations]
+    return body
+
+
+# --- limits ---------------------------------------------------------------------------------------
+
+
+def count_tokens(query: str, limit: int) -> int:
+    """Tokens of the query (comments not counted), stopping once over `limit`."""
+    lexer = Lexer(Source(query))
+    count = 0
+    while lexer.advance().kind is not TokenKind.EOF and count <= limit:
+        count += 1
+    return count
+
+
+@dataclass(frozen=True)
+class Measure:
+    """How deep an operation nests fields, and how many aliases it uses, with fragments expanded."""
+
+    depth: int = 0
+    aliases: int = 0
+    introspection_depth: int = 0
+
+    def add(self, other: Measure, depth: int) -> Measure:
+        return Measure(
+            max(self.depth, depth),
+            self.aliases + other.aliases,
+            max(self.introspection_depth, other.introspection_depth),
+        )
+
+
+INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
+
+
+class _Measurer:
+    """Each spread of a fragment counts again (aliases add up); a fragment is measured once (memo)."""
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.memo: dict[tuple[str, bool], Measure] = {}
+
+    def measure(self, selections: SelectionSetNode | None, root: bool, visiting: frozenset[str]) -> Measure:
+        total = Measure()
+        for selection in selections.selections if selections else ():
+            if isinstance(selection, FieldNode):
+                inner = self.measure(selection.selection_set, False, visiting)
+                inner = Measure(inner.depth, inner.aliases + (selection.alias is not None), 0)
+                if root and selection.name.value in INTROSPECTION_ROOTS:
+                    # Introspection nests `ofType` deeply; it has its own, larger bound.
+                    total = total.add(Measure(0, inner.aliases, 1 + inner.depth), total.depth)
+                else:
+                    total = total.add(inner, 1 + inner.depth)
+            elif isinstance(selection, InlineFragmentNode):
+                inner = self.measure(selection.selection_set, root, visiting)
+                total = total.add(inner, inner.depth)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in visiting:  # unknown fragments and cycles: left to validation
+                    continue
+                key = (name, root)
+                if key not in self.memo:
+                    self.memo[key] = self.measure(fragment.selection_set, root, visiting | {name})
+                inner = self.memo[key]
+                total = total.add(inner, inner.depth)
+        return total
+
+
+def check_limits(document: DocumentNode, operation: OperationDefinitionNode) -> None:
+    measured = _Measurer(document).measure(operation.selection_set, True, frozenset())
+    depth = measured.depth
+    if measured.aliases > MAX_ALIASES:
+        raise reject(
+            "QUERY_TOO_COMPLEX",
+            f"The query uses more than {MAX_ALIASES} aliases (fragments counted each time they are spread).",
+            f"クエリのエイリアスが{MAX_ALIASES}個を超えています(フラグメントは展開ごとに数えます)。",
+        )
+    if depth > MAX_DEPTH:
+        raise reject(
+            "QUERY_TOO_COMPLEX",
+            f"The query nests fields {depth} deep; at most {MAX_DEPTH} levels are allowed.",
+            f"クエリのフィールドの入れ子が{depth}段あります。上限は{MAX_DEPTH}段です。",
+        )
+    if measured.introspection_depth > MAX_INTROSPECTION_DEPTH:
+        raise reject(
+            "QUERY_TOO_COMPLEX",
+            f"The introspection query nests fields {measured.introspection_depth} deep; "
+            f"at most {MAX_INTROSPECTION_DEPTH} levels are allowed.",
+            f"イントロスペクションの入れ子が{measured.introspection_depth}段あります。"
+            f"上限は{MAX_INTROSPECTION_DEPTH}段です。",
+        )
+
+
+# --- one request ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GraphQLRequest:
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+
+
+def _prepare(request: GraphQLRequest) -> None:
+    """Lex, parse, pick the operation, check the limits, validate, coerce the variables, or RequestError."""
+    if count_tokens(request.query, MAX_TOKENS) > MAX_TOKENS:
+        raise reject(
+            "QUERY_TOO_COMPLEX",
+            f"The query has more than {MAX_TOKENS} tokens.",
+            f"クエリのトークン数が{MAX_TOKENS}を超えています。",
+        )
+    try:
+        document = parse(request.query)
+    except GraphQLError as err:
+        raise reject("GRAPHQL_PARSE_FAILED", err.message, f"クエリを構文解析できません: {err.message}") from err
+    operation = get_operation_ast(document, request.operation_name)
+    if operation is None:
+        if request.operation_name:
+            raise reject(
+                "BAD_REQUEST",
+                f"The document has no operation named {request.operation_name[:80]!r}.",
+                f"{request.operation_name[:80]!r} という名前の操作はありません。",
+            )
+        raise reject(
+            "BAD_REQUEST",
+            "The document holds several operations (or none): say which one in operationName.",
+            "文書に操作が複数(または0個)あります。operationName で指定してください。",
+        )
+    if operation.operation is not OperationType.QUERY:
+        kind = operation.operation.value
+        raise reject(
+            "BAD_REQUEST",
+            f"Only queries are served: this service has no {kind} operations (it is read-only).",
+            f"クエリのみ受け付けます。このサービスは読み取り専用で、{kind} 操作はありません。",
+        )
+    check_limits(document, operation)
+    errors = validate(SCHEMA._schema, document, specified_rules)
+    if errors:
+        raise RequestError([_validation_error(e) for e in errors])
+    coerced = get_variable_values(
+        SCHEMA._schema, operation.variable_definitions or (), request.variables or {}, max_errors=20
+    )
+    if isinstance(coerced, list):
+        raise RequestError([_variable_error(e) for e in coerced])
+
+
+def execute(request: GraphQLRequest, context: Context) -> dict[str, Any]:
+    """The JSON response body for one GraphQL request (runs in a worker thread)."""
+    try:
+        _prepare(request)
+    except RequestError as err:
+        return {"errors": err.errors}
+    result = SCHEMA.execute_sync(
+        request.query,
+        variable_values=request.variables,
+        context_value=context,
+        operation_name=request.operation_name,
+        allowed_operation_types=(StrawberryOperationType.QUERY,),
+    )
+    body: dict[str, Any] = {}
+    errors = result.errors or []
+    if result.data is not None or any(e.path is not None for e in errors):
+        body["data"] = result.data
+    if errors:
+        body["errors"] = [_classify(e, context.request_id) for e in errors]
+    return body
+
+
+# --- HTTP -----------------------------------------------------------------------------------------
+
+
+async def _read_body(request: Request) -> bytes:
+    too_large = reject(
+        "PAYLOAD_TOO_LARGE",
+        f"The request body is larger than {MAX_BODY_BYTES} bytes.",
+        f"リクエスト本文が{MAX_BODY_BYTES}バイトを超えています。",
+        status=413,
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _bad_request(en: str, ja: str) -> RequestError:
+    return reject("BAD_REQUEST", en, ja, status=400)
+
+
+def _json_value(text: str, what: str, what_ja: str) -> object:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise _bad_request(f"{what} is not valid JSON.", f"{what_ja}が正しいJSONではありません。") from err
+
+
+def _graphql_request(params: Mapping[str, object]) -> GraphQLRequest:
+    query = params.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise _bad_request(
+            "Missing query: send a GraphQL document in `query` (POST JSON or GET ?query=).",
+            "query がありません。GraphQL 文書を `query` に指定してください(POST の JSON または GET ?query=)。",
+        )
+    variables = params.get("variables")
+    if isinstance(variables, str):  # GET sends them as a JSON string
+        variables = _json_value(variables, "`variables`", "`variables` ") if variables.strip() else None
+    if variables is not None and not isinstance(variables, dict):
+        raise _bad_request("`variables` must be a JSON object.", "`variables` は JSON オブジェクトにしてください。")
+    operation_name = params.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise _bad_request("`operationName` must be a string.", "`operationName` は文字列にしてください。")
+    return GraphQLRequest(query, variables, operation_name or None)
+
+
+async def _read_request(request: Request) -> GraphQLRequest:
+    if request.method in ("GET", "HEAD"):
+        query_params = dict(request.query_params)
+        if sum(len(v) for v in query_params.values()) > MAX_BODY_BYTES:
+            raise reject(
+                "PAYLOAD_TOO_LARGE",
+                f"The query string is longer than {MAX_BODY_BYTES} characters.",
+                f"クエリ文字列が{MAX_BODY_BYTES}文字を超えています。",
+                status=413,
+            )
+        return _graphql_request(query_params)
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise reject(
+            "BAD_REQUEST",
+            "POST a JSON body with Content-Type: application/json.",
+            "Content-Type: application/json の JSON 本文を POST してください。",
+            status=415,
+        )
+    body = await _read_body(request)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _bad_request("The body is not UTF-8.", "本文が UTF-8 ではありません。") from err
+    params = _json_value(text, "The body", "本文")
+    if isinstance(params, list):
+        raise _bad_request(
+            "Batching is not supported: send one operation per request (a JSON object, not an array).",
+            "バッチ処理には対応していません。1回のリクエストで1つの操作を送ってください(配列ではなくオブジェクト)。",
+        )
+    if not isinstance(params, dict):
+        raise _bad_request("The body must be a JSON object.", "本文は JSON オブジェクトにしてください。")
+    return _graphql_request(params)
+
+
+def _respond(body: Mapping[str, Any], status: int, request_id: str) -> Response:
+    return JSONResponse(dict(body), status_code=status, headers={"X-Request-Id": request_id})
+
+
+def _wants_ide(request: Request) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and "query" not in request.query_params
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+def graphql_routes(holder: SnapshotHolder) -> list[BaseRoute]:
+    """/graphql (GET, POST) and the IDE's files under /graphql/static/."""
+
+    async def endpoint(request: Request) -> Response:
+        request_id = uuid.uuid4().hex[:12]
+        try:
+            if _wants_ide(request):
+                return ide_page(request)
+            graphql_request = await _read_request(request)
+            snapshot = holder.current  # read once: the request finishes on this snapshot
+            if snapshot is None:
+                unavailable = error(
+                    "SERVICE_UNAVAILABLE",
+                    "The knowledge graph is not loaded yet; try again shortly.",
+                    "ナレッジグラフをまだ読み込んでいます。しばらくしてから再度お試しください。",
+                )
+                return _respond({"errors": [unavailable]}, 503, request_id)
+            body = await run_in_threadpool(execute, graphql_request, Context(snapshot, request_id))
+            return _respond(body, 200, request_id)
+        except RequestError as err:
+            return _respond({"errors": err.errors}, err.status, request_id)
+        except Exception:
+            log.exception("request %s failed", request_id)
+            return _respond({"errors": [_internal(request_id)]}, 500, request_id)
+
+    return [
+        Route("/graphql", endpoint, methods=["GET", "POST"], name="graphql"),
+        Mount("/graphql/static", app=StaticFiles(directory=STATIC), name="graphql-static"),
+    ]
+
+
+# --- the IDE --------------------------------------------------------------------------------------
+
+
+@cache
+def ide_tabs() -> str:
+    """The portals' operations as GraphiQL tabs, with example variables (static/.../operations/index.json)."""
+    index = json.loads((OPERATIONS / "index.json").read_text(encoding="utf-8"))
+    tabs = [
+        {
+            "query": (OPERATIONS / item["file"]).read_text(encoding="utf-8"),
+            "variables": json.dumps(item.get("variables", {}), ensure_ascii=False, indent=2),
+        }
+        for item in index["operations"]
+    ]
+    data = {"tabs": tabs, "defaultQuery": index["defaultQuery"]}
+    # Safe inside <script type="application/json">: no "<" can close the element.
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+
+
+IDE_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>hyperv-kg GraphQL</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="{static}/graphiql.min.css">
+<link rel="stylesheet" href="{static}/page.css">
+</head>
+<body>
+<div id="graphiql" data-endpoint="{endpoint}">
+<p class="loading">Loading GraphiQL… / GraphiQL を読み込んでいます…</p>
+<noscript><p>GraphiQL needs JavaScript. Without it, POST JSON to {endpoint}.
+GraphiQL には JavaScript が必要です。JavaScript なしでは {endpoint} に JSON を POST してください。</p></noscript>
+</div>
+<script type="application/json" id="graphiql-tabs">{tabs}</script>
+<script src="{static}/react.production.min.js"></script>
+<script src="{static}/react-dom.production.min.js"></script>
+<script src="{static}/graphiql.min.js"></script>
+<script src="{static}/init.js"></script>
+</body>
+</html>
+"""
+
+
+def ide_page(request: Request) -> Response:
+    endpoint = request.url_for("graphql").path
+    static = request.url_for("graphql-static", path="/").path.rstrip("/")
+    page = IDE_PAGE.format(static=static, endpoint=endpoint, tabs=ide_tabs())
+    return HTMLResponse(page, headers={"Content-Security-Policy": IDE_CSP})

@@ -1,0 +1,625 @@
+"""The GraphQL schema: the portals' contract (shared/contract/schema.graphql) and a few additions.
+
+Every type wraps one dataclass of graph.model in a private `data` field and reads from it; every
+Query resolver calls one question function of graph/ with the request's snapshot (`info.context`).
+No fact is derived here. The printed SDL is committed as server/schema.graphql.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Annotated, TypeVar
+
+import strawberry
+from strawberry.printer import print_schema
+
+from graph import catalog, paths, verdicts
+from graph import model as m
+from graph.snapshot import Snapshot
+
+E = TypeVar("E", bound=Enum)
+Resolver = TypeVar("Resolver", bound=Callable[..., object])
+
+
+def field(description: str | None = None, *, name: str | None = None) -> Callable[[Resolver], Resolver]:
+    """`strawberry.field(description=..., name=...)` as a decorator that keeps the method's type."""
+    decorator: Callable[[Resolver], Resolver] = strawberry.field(name=name, description=description)
+    return decorator
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a request hands to the resolvers: the one snapshot it reads and its id for the logs."""
+
+    snapshot: Snapshot
+    request_id: str
+
+
+Info = strawberry.Info[Context, None]
+
+
+# --- enums: the same member names as graph.model's; `convert` maps between the two by name -------------
+
+
+@strawberry.enum
+class Lang(Enum):
+    JA = "ja"
+    EN = "en"
+
+
+@strawberry.enum
+class Architecture(Enum):
+    X86 = "X86"
+    X64 = "X64"
+
+
+@strawberry.enum
+class InstallationMode(Enum):
+    FULL = "FULL"
+    SERVER_CORE = "SERVER_CORE"
+
+
+@strawberry.enum
+class IoMode(Enum):
+    SYNTHETIC = strawberry.enum_value(
+        "SYNTHETIC", description="Synthetic devices: VSC, VMBus, VSP. Needs integration services in the guest."
+    )
+    EMULATED = strawberry.enum_value("EMULATED", description="Emulated hardware devices.")
+
+
+@strawberry.enum
+class ArchitectureStyle(Enum):
+    HYPERVISOR = strawberry.enum_value(
+        "HYPERVISOR",
+        description="A thin hypervisor runs directly on the hardware, below every operating system.",
+    )
+    HOSTED = strawberry.enum_value(
+        "HOSTED", description="The virtualization product is an application on a host operating system."
+    )
+
+
+@strawberry.enum
+class ReasonCode(Enum):
+    SUPPORTED = "SUPPORTED"
+    UNKNOWN_OPERATING_SYSTEM = strawberry.enum_value(
+        "UNKNOWN_OPERATING_SYSTEM",
+        description="The name matches nothing in the graph; the message suggests the closest names.",
+    )
+    NOT_DOCUMENTED = strawberry.enum_value(
+        "NOT_DOCUMENTED",
+        description="The operating system is known, but the graph has no statement about it for this product.",
+    )
+    OPERATING_SYSTEM_NOT_SUPPORTED = strawberry.enum_value(
+        "OPERATING_SYSTEM_NOT_SUPPORTED",
+        description="The source states that the operating system is not supported.",
+    )
+    EDITION_NOT_SUPPORTED = "EDITION_NOT_SUPPORTED"
+    ARCHITECTURE_NOT_SUPPORTED = "ARCHITECTURE_NOT_SUPPORTED"
+    SERVICE_PACK_TOO_OLD = "SERVICE_PACK_TOO_OLD"
+    TOO_MANY_VIRTUAL_PROCESSORS = "TOO_MANY_VIRTUAL_PROCESSORS"
+
+
+def convert(value: Enum, into: type[E]) -> E:
+    """The member of `into` with the same name (GraphQL enum <-> graph.model enum)."""
+    return into[value.name]
+
+
+def text(value: m.Text, lang: Lang | None) -> str:
+    return m.text(value, (lang or Lang.EN).value)
+
+
+def texts(values: tuple[m.Named, ...], lang: Lang | None) -> list[str]:
+    return [text(v.label, lang) for v in values]
+
+
+# --- object types ------------------------------------------------------------------------------------
+
+
+@strawberry.type(description="A verbatim passage of a source document that a fact rests on.")
+class Citation:
+    data: strawberry.Private[m.Citation]
+
+    @field("The passage's exact words, in the source's language.")
+    def quote(self) -> str:
+        return self.data.quote
+
+    @field("Heading of the section that holds the passage.")
+    def section(self) -> str | None:
+        return self.data.section
+
+    @field("Title of the source document.")
+    def document(self) -> str:
+        return self.data.document
+
+    @field("IRI of the passage in the graph.")
+    def iri(self) -> str:
+        return self.data.iri
+
+    @field("IRI of the source document.")
+    def document_iri(self) -> str:
+        return self.data.document_iri
+
+    @field("The date the source speaks for, e.g. 2008-08.")
+    def as_of(self) -> str | None:
+        return self.data.as_of
+
+
+def cite(evidence: tuple[m.Citation, ...]) -> list[Citation]:
+    return [Citation(data=c) for c in evidence]
+
+
+@strawberry.type
+class Component:
+    data: strawberry.Private[m.Component]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.data.id)
+
+    @strawberry.field
+    def iri(self) -> str:
+        return self.data.iri
+
+    @strawberry.field
+    def label(self, lang: Lang | None = Lang.EN) -> str:
+        return text(self.data.label, lang)
+
+    @strawberry.field
+    def description(self, lang: Lang | None = Lang.EN) -> str | None:
+        return None if self.data.description is None else text(self.data.description, lang)
+
+
+@strawberry.type
+class Hop:
+    data: strawberry.Private[m.Hop]
+
+    @field(name="from")
+    def source(self) -> Component:
+        return Component(data=self.data.source)
+
+    @field(name="to")
+    def target(self) -> Component:
+        return Component(data=self.data.target)
+
+    @field("What the link means, in words.")
+    def relation(self, lang: Lang | None = Lang.EN) -> str:
+        return text(self.data.relation, lang)
+
+    @strawberry.field
+    def evidence(self) -> list[Citation]:
+        return cite(self.data.evidence)
+
+
+@strawberry.type
+class ArchitecturePath:
+    data: strawberry.Private[m.ArchitecturePath]
+
+    @strawberry.field
+    def mode(self) -> IoMode | None:
+        return None if self.data.mode is None else convert(self.data.mode, IoMode)
+
+    @field("Components in order, from the first to the last.")
+    def components(self) -> list[Component]:
+        return [Component(data=c) for c in self.data.components]
+
+    @strawberry.field
+    def hops(self) -> list[Hop]:
+        return [Hop(data=h) for h in self.data.hops]
+
+
+def architecture_path(found: m.ArchitecturePath | None) -> ArchitecturePath | None:
+    return None if found is None else ArchitecturePath(data=found)
+
+
+@strawberry.type
+class FeatureSupport:
+    data: strawberry.Private[m.FeatureSupport]
+
+    @strawberry.field
+    def feature(self, lang: Lang | None = Lang.EN) -> str:
+        return text(self.data.feature, lang)
+
+    @strawberry.field
+    def available(self) -> bool:
+        return self.data.available
+
+    @field("The date the statement holds for, as written in the source (e.g. 2008-08).")
+    def as_of(self) -> str | None:
+        return self.data.as_of
+
+    @strawberry.field
+    def evidence(self) -> list[Citation]:
+        return cite(self.data.evidence)
+
+
+@strawberry.type(description="One layer of a product's architecture, counted from the hardware up.")
+class Layer:
+    data: strawberry.Private[m.Layer]
+
+    @field("1 is the bottom (the hardware).")
+    def position(self) -> int:
+        return self.data.position
+
+    @strawberry.field
+    def label(self, lang: Lang | None = Lang.EN) -> str:
+        return text(self.data.label, lang)
+
+    @strawberry.field
+    def components(self) -> list[Component]:
+        return [Component(data=c) for c in self.data.components]
+
+    @strawberry.field
+    def evidence(self) -> list[Citation]:
+        return cite(self.data.evidence)
+
+
+@strawberry.type
+class GuestSupport:
+    data: strawberry.Private[m.GuestRow]
+
+    @strawberry.field
+    def operating_system(self, lang: Lang | None = Lang.EN) -> str:
+        return text(self.data.operating_system.label, lang)
+
+    @strawberry.field
+    def editions(self, lang: Lang | None = Lang.EN) -> list[str]:
+        return texts(self.data.editions, lang)
+
+    @field("Service pack numbers that the row covers, 0 for none.")
+    def service_packs(self) -> list[int]:
+        return list(self.data.service_packs)
+
+    @strawberry.field
+    def architecture(self) -> Architecture:
+        return convert(self.data.architecture, Architecture)
+
+    @strawberry.field
+    def max_virtual_processors(self) -> int:
+        return self.data.max_virtual_processors
+
+    @field("The date the row holds for, as written in the source (e.g. 2008-08).")
+    def as_of(self) -> str | None:
+        return self.data.as_of
+
+    @strawberry.field
+    def evidence(self) -> list[Citation]:
+        return cite(self.data.evidence)
+
+
+@strawberry.type
+class HostSupport:
+    data: strawberry.Private[m.HostRow]
+
+    @strawberry.field
+    def operating_system(self, lang: Lang | None = Lang.EN) -> str:
+        return text(self.data.operating_system.label, lang)
+
+    @strawberry.field
+    def editions(self, lang: Lang | None = Lang.EN) -> list[str]:
+        return texts(self.data.editions, lang)
+
+    @strawberry.field
+    def architecture(self) -> Architecture:
+        return convert(self.data.architecture, Architecture)
+
+    @strawberry.field
+    def installations(self) -> list[InstallationMode]:
+        return [convert(i, InstallationMode) for i in self.data.installations]
+
+    @field("The date the row holds for, as written in the source (e.g. 2008-08).")
+    def as_of(self) -> str | None:
+        return self.data.as_of
+
+    @strawberry.field
+    def evidence(self) -> list[Citation]:
+        return cite(self.data.evidence)
+
+
+@strawberry.type
+class StorageFormat:
+    data: strawberry.Private[m.StorageFormat]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.data.id)
+
+    @strawberry.field
+    def label(self, lang: Lang | None = Lang.EN) -> str:
+        return text(self.data.label, lang)
+
+    @field(name="maxSizeGB", description="Largest virtual disk in gigabytes; null when the format sets no limit.")
+    def max_size_gb(self) -> int | None:
+        return self.data.max_size_gb
+
+    @strawberry.field
+    def supports_snapshots(self) -> bool:
+        return self.data.supports_snapshots
+
+    @strawberry.field
+    def prerequisites(self, lang: Lang | None = Lang.EN) -> list[str]:
+        return texts(self.data.prerequisites, lang)
+
+    @strawberry.field
+    def evidence(self) -> list[Citation]:
+        return cite(self.data.evidence)
+
+
+@strawberry.type
+class LicenseRights:
+    data: strawberry.Private[m.LicenseRow]
+
+    @strawberry.field
+    def operating_system(self, lang: Lang | None = Lang.EN) -> str:
+        return text(self.data.operating_system.label, lang)
+
+    @strawberry.field
+    def edition(self, lang: Lang | None = Lang.EN) -> str:
+        return text(self.data.edition.label, lang)
+
+    @field("Virtual instances that the license grants; null when unlimited.")
+    def virtual_instances(self) -> int | None:
+        return self.data.virtual_instances
+
+    @strawberry.field
+    def unlimited(self) -> bool:
+        return self.data.unlimited
+
+    @field("The date the row holds for, as written in the source (e.g. 2008-08).")
+    def as_of(self) -> str | None:
+        return self.data.as_of
+
+    @strawberry.field
+    def evidence(self) -> list[Citation]:
+        return cite(self.data.evidence)
+
+
+@strawberry.type
+class Reason:
+    data: strawberry.Private[m.Reason]
+
+    @strawberry.field
+    def code(self) -> ReasonCode:
+        return convert(self.data.code, ReasonCode)
+
+    @strawberry.field
+    def message(self, lang: Lang | None = Lang.EN) -> str:
+        return text(self.data.message, lang)
+
+    @strawberry.field
+    def evidence(self) -> list[Citation]:
+        return cite(self.data.evidence)
+
+
+@strawberry.type
+class GuestVerdict:
+    data: strawberry.Private[m.GuestVerdict]
+
+    @strawberry.field
+    def supported(self) -> bool:
+        return self.data.supported
+
+    @field(
+        description="The most virtual processors this guest may have (also when more were asked for); "
+        "null when no count is supported."
+    )
+    def max_virtual_processors(self) -> int | None:
+        return self.data.max_virtual_processors
+
+    @field("Whether integration services can be installed, so that I/O goes over VMBus.")
+    def integration_services(self) -> bool:
+        return self.data.integration_services
+
+    @field("The path that this guest's device I/O takes.")
+    def io_path(self) -> ArchitecturePath:
+        return ArchitecturePath(data=self.data.io_path)
+
+    @strawberry.field
+    def reasons(self) -> list[Reason]:
+        return [Reason(data=r) for r in self.data.reasons]
+
+
+@strawberry.type
+class HostVerdict:
+    data: strawberry.Private[m.HostVerdict]
+
+    @strawberry.field
+    def supported(self) -> bool:
+        return self.data.supported
+
+    @strawberry.field
+    def reasons(self) -> list[Reason]:
+        return [Reason(data=r) for r in self.data.reasons]
+
+
+@strawberry.type
+class SearchHit:
+    data: strawberry.Private[m.SearchHit]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.data.id)
+
+    @strawberry.field
+    def iri(self) -> str:
+        return self.data.iri
+
+    @field("The kind of thing, e.g. Product, Component, OperatingSystem.")
+    def type(self) -> str:
+        return self.data.type
+
+    @strawberry.field
+    def label(self, lang: Lang | None = Lang.EN) -> str:
+        return text(self.data.label, lang)
+
+
+@strawberry.type
+class Product:
+    data: strawberry.Private[m.Product]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.data.id)
+
+    @strawberry.field
+    def iri(self) -> str:
+        return self.data.iri
+
+    @strawberry.field
+    def label(self, lang: Lang | None = Lang.EN) -> str:
+        return text(self.data.label, lang)
+
+    @strawberry.field
+    def architecture_style(self) -> ArchitectureStyle:
+        return convert(self.data.style, ArchitectureStyle)
+
+    @strawberry.field
+    def components(self) -> list[Component]:
+        return [Component(data=c) for c in self.data.components]
+
+    @strawberry.field
+    def features(self) -> list[FeatureSupport]:
+        return [FeatureSupport(data=f) for f in self.data.features]
+
+    @field("The product's layers from the hardware up; empty when the source draws none.")
+    def layers(self, info: Info) -> list[Layer]:
+        return [Layer(data=x) for x in paths.layers(info.context.snapshot, self.data.id)]
+
+    @field("The product's guest OS support table (as Query.guestSupport).")
+    def guest_support(self, info: Info) -> list[GuestSupport]:
+        return [GuestSupport(data=r) for r in catalog.guest_support(info.context.snapshot, self.data.id)]
+
+    @field("The product's host OS support table (as Query.hostSupport).")
+    def host_support(self, info: Info) -> list[HostSupport]:
+        return [HostSupport(data=r) for r in catalog.host_support(info.context.snapshot, self.data.id)]
+
+    @field("The product's virtual disk formats (as Query.storageFormats).")
+    def storage_formats(self, info: Info) -> list[StorageFormat]:
+        return [StorageFormat(data=f) for f in catalog.storage_formats(info.context.snapshot, self.data.id)]
+
+
+# --- the root ----------------------------------------------------------------------------------------
+
+HYPER_V = strawberry.ID("hyper-v")
+
+
+@strawberry.type
+class Query:
+    @field(description="Virtualization products known to the graph (Hyper-V, Virtual Server 2005 R2, VMware ESX, ...).")
+    def products(self, info: Info) -> list[Product]:
+        return [Product(data=p) for p in catalog.products(info.context.snapshot)]
+
+    @field(description='One product by id, e.g. "hyper-v", "virtual-server-2005-r2", "vmware-esx"; null when unknown.')
+    def product(self, info: Info, id: strawberry.ID) -> Product | None:
+        found = catalog.product(info.context.snapshot, str(id))
+        return None if found is None else Product(data=found)
+
+    @field("The guest OS support table of a product, one entry per row of the source table.")
+    def guest_support(self, info: Info, product: strawberry.ID = HYPER_V) -> list[GuestSupport]:
+        return [GuestSupport(data=r) for r in catalog.guest_support(info.context.snapshot, str(product))]
+
+    @field("The host OS support table of a product.")
+    def host_support(self, info: Info, product: strawberry.ID = HYPER_V) -> list[HostSupport]:
+        return [HostSupport(data=r) for r in catalog.host_support(info.context.snapshot, str(product))]
+
+    @field(
+        description="Can this guest run on the product with this many virtual processors?\n"
+        "operatingSystem accepts an id, or an English or Japanese name, in any letter case\n"
+        '(for example "windows-xp", "Windows XP", "windows xp professional").\n'
+        "servicePack is the service pack number, 0 for none.\n"
+        "edition null means: do not check the edition."
+    )
+    def check_guest(
+        self,
+        info: Info,
+        *,
+        product: strawberry.ID = HYPER_V,
+        operating_system: str,
+        edition: str | None = strawberry.UNSET,
+        service_pack: int = 0,
+        architecture: Architecture,
+        virtual_processors: int = 1,
+    ) -> GuestVerdict:
+        verdict = verdicts.check_guest(
+            info.context.snapshot,
+            str(product),
+            operating_system,
+            None if edition is strawberry.UNSET else edition,
+            service_pack,
+            convert(architecture, m.Architecture),
+            virtual_processors,
+        )
+        return GuestVerdict(data=verdict)
+
+    @field("Can this operating system, edition and installation mode host the product?")
+    def check_host(
+        self,
+        info: Info,
+        *,
+        product: strawberry.ID = HYPER_V,
+        operating_system: str,
+        edition: str,
+        architecture: Architecture,
+        installation: InstallationMode = InstallationMode.FULL,
+    ) -> HostVerdict:
+        verdict = verdicts.check_host(
+            info.context.snapshot,
+            str(product),
+            operating_system,
+            edition,
+            convert(architecture, m.Architecture),
+            convert(installation, m.InstallationMode),
+        )
+        return HostVerdict(data=verdict)
+
+    @field(
+        description="The path that a virtual machine's device I/O takes to the physical hardware; "
+        "null when the product has no such path."
+    )
+    def io_path(
+        self, info: Info, product: strawberry.ID = HYPER_V, mode: IoMode = IoMode.SYNTHETIC
+    ) -> ArchitecturePath | None:
+        snapshot = info.context.snapshot
+        known = catalog.require_product(snapshot, str(product))  # an unknown product is bad input
+        return architecture_path(paths.io_path(snapshot, known.id, convert(mode, m.IoMode)))
+
+    @field(
+        description="The shortest chain of documented relations between two components "
+        "(ids from Product.components); null when none."
+    )
+    def path(
+        self,
+        info: Info,
+        source: Annotated[strawberry.ID, strawberry.argument(name="from")],
+        target: Annotated[strawberry.ID, strawberry.argument(name="to")],
+    ) -> ArchitecturePath | None:
+        return architecture_path(paths.path(info.context.snapshot, str(source), str(target)))
+
+    @field("The virtual disk formats that the product offers.")
+    def storage_formats(self, info: Info, product: strawberry.ID = HYPER_V) -> list[StorageFormat]:
+        return [StorageFormat(data=f) for f in catalog.storage_formats(info.context.snapshot, str(product))]
+
+    @field("Licensing rights for virtual instances, per edition.")
+    def licensing(self, info: Info) -> list[LicenseRights]:
+        return [LicenseRights(data=r) for r in catalog.licensing(info.context.snapshot)]
+
+    @field("Anything in the graph whose English or Japanese name matches the text.")
+    def search(self, info: Info, text: str) -> list[SearchHit]:
+        return [SearchHit(data=h) for h in catalog.search(info.context.snapshot, text)]
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(query=Query)
+
+
+schema = build_schema()
+
+
+def sdl() -> str:
+    """The schema as SDL, as committed in server/schema.graphql."""
+    return print_schema(schema) + "\n"
+
+
+if __name__ == "__main__":  # python -m server.graphql_schema > server/schema.graphql
+    print(sdl(), end="")
