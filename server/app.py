@@ -68,6 +68,9 @@ def create_app(layout: DataLayout | None = None, holder: SnapshotHolder | None =
                 group.start_soon(anyio.to_thread.run_sync, load_into, holder, layout)
             yield
             group.cancel_scope.cancel()
+        from server.sparql import close as close_sparql
+
+        await close_sparql()  # the SPARQL worker processes end with the app
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.holder = holder
@@ -78,5 +81,6 @@ def adapter_routes(holder: SnapshotHolder) -> list[BaseRoute]:
     """Every interface's routes; each adapter reads `holder.current` once per request."""
     from server.graphql_app import graphql_routes
     from server.pages import page_routes
+    from server.sparql import sparql_routes
 
-    return [*graphql_routes(holder), *page_routes(holder)]
+    return [*graphql_routes(holder), *sparql_routes(holder, path="/sparql"), *page_routes(holder)]

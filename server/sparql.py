@@ -1,0 +1,1156 @@
+"""The SPARQL 1.1 Protocol endpoint, read-only: GET, POST form and POST `application/sparql-query`.
+
+What a request goes through, in the server process:
+
+    parse the parameters (GET query string, or a body read in chunks under a size cap)
+    -> refuse updates (403) -> negotiate the result format from Accept (406 when nothing fits)
+    -> hand the query text to a worker process of `WorkerPool`
+
+and in the worker process (forked from the server with the snapshot, see server/sparql_worker.py):
+
+    parse -> refuse updates and LOAD (403) and SERVICE anywhere in the algebra (403)
+    -> resolve the dataset from FROM / FROM NAMED or the protocol parameters, without ever fetching a graph
+    -> evaluate under the time limit -> cut at the row limit -> serialise to bytes in the negotiated format
+
+The parser runs in the worker too: pyparsing on a hostile query can take as long as evaluation can.
+
+The service holds one dataset: the default graph is the whole graph, and the only named graph,
+<https://hyperv-kg.example.org/id/graph>, has the same content.
+
+Messages that a person reads are in English and Japanese ("English / 日本語"); no response ever carries a
+traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import math
+import os
+import re
+import secrets
+import warnings
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+from urllib.parse import parse_qsl, urlsplit
+from xml.sax.saxutils import escape, quoteattr
+
+import anyio.to_thread
+import jinja2
+import rdflib.plugins.sparql as rdflib_sparql
+from pyparsing import ParseResults
+from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib.plugins.sparql import evaluate as rdflib_evaluate
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.evaluate import evalPart
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.plugins.sparql.sparql import Query, QueryContext
+from rdflib.term import Node
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
+
+from server.sparql_worker import (
+    PoolBusy,
+    PoolClosed,
+    WorkerFailed,
+    WorkerOutOfMemory,
+    WorkerPool,
+    WorkerTimeout,
+)
+
+if TYPE_CHECKING:
+    from server.state import SnapshotHolder
+
+__all__ = [
+    "GRAPH_IRI",
+    "ID_BASE",
+    "SPARQLConfig",
+    "SPARQLEndpoint",
+    "close",
+    "negotiate",
+    "sparql_routes",
+]
+
+logger = logging.getLogger(__name__)
+
+ID_BASE = "https://hyperv-kg.example.org/id/"
+GRAPH_IRI = ID_BASE + "graph"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+VOID = Namespace("http://rdfs.org/ns/void#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+DCTERMS = Namespace("http://purl.org/dc/terms/")
+
+FORM = "application/x-www-form-urlencoded"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+PLAIN = "text/plain; charset=utf-8"
+
+
+# --- configuration --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SPARQLConfig:
+    """The endpoint's limits. `from_env()` reads HVKG_SPARQL_<FIELD NAME IN CAPITALS> for each field."""
+
+    time_limit: float = 5.0  # seconds per query, parsing and serialising included
+    row_limit: int = 10_000  # solutions (SELECT) or triples (CONSTRUCT, DESCRIBE) per response
+    max_concurrent: int = 4  # queries running at once = worker processes per snapshot
+    max_query_bytes: int = 64 * 1024
+    max_body_bytes: int = 1024 * 1024
+    # An oversized body up to this size is read and thrown away, chunk by chunk, before the 413: clients that
+    # send the whole body before reading (urllib, SPARQLWrapper) would otherwise see a reset, not the 413.
+    # A body declared larger than this gets the 413 at once, without reading it.
+    drain_limit_bytes: int = 16 * 1024 * 1024
+    # Bytes a worker may allocate beyond what it inherits from the server; None: no limit.
+    memory_limit_bytes: int | None = 1024 * 1024 * 1024
+    # False: an http(s) IRI other than GRAPH_IRI in FROM / FROM NAMED / default-graph-uri / named-graph-uri names
+    # an empty graph (never fetched), as the W3C protocol tests expect. True: it is refused with 400.
+    # Any other scheme (file:, ftp:, urn: ...) is always refused.
+    strict_dataset: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SPARQLConfig:
+        env = os.environ if environ is None else environ
+        default = cls()
+
+        def read(name: str, parse: Callable[[str], Any], fallback: Any) -> Any:
+            raw = env.get("HVKG_SPARQL_" + name.upper())
+            return fallback if raw is None or raw.strip() == "" else parse(raw.strip())
+
+        return cls(
+            time_limit=read("time_limit", float, default.time_limit),
+            row_limit=read("row_limit", int, default.row_limit),
+            max_concurrent=read("max_concurrent", int, default.max_concurrent),
+            max_query_bytes=read("max_query_bytes", int, default.max_query_bytes),
+            max_body_bytes=read("max_body_bytes", int, default.max_body_bytes),
+            drain_limit_bytes=read("drain_limit_bytes", int, default.drain_limit_bytes),
+            memory_limit_bytes=read("memory_limit_bytes", _optional_int, default.memory_limit_bytes),
+            strict_dataset=read("strict_dataset", _flag, default.strict_dataset),
+        )
+
+
+def _optional_int(raw: str) -> int | None:
+    return None if raw.lower() in ("none", "off", "0") else int(raw)
+
+
+def _flag(raw: str) -> bool:
+    return raw.lower() in ("1", "true", "yes", "on")
+
+
+class SnapshotLike(Protocol):
+    """What the endpoint reads of a snapshot (graph.snapshot.Snapshot has more)."""
+
+    @property
+    def graph(self) -> Graph: ...
+
+    @property
+    def content_hash(self) -> str: ...
+
+    @property
+    def triple_count(self) -> int: ...
+
+    @property
+    def queries(self) -> Mapping[str, str]: ...
+
+
+# --- messages -------------------------------------------------------------------------------------------------
+
+
+def _say(english: str, japanese: str) -> str:
+    return f"{english} / {japanese}"
+
+
+class ProtocolError(Exception):
+    """A refusal with its status; the message is what the client reads."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def _refuse(status: int, english: str, japanese: str, headers: Mapping[str, str] | None = None) -> NoReturn:
+    raise ProtocolError(status, _say(english, japanese), headers)
+
+
+def _text(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(message + "\n", status_code=status, media_type=PLAIN, headers=dict(headers or {}))
+
+
+def _short(error: BaseException, limit: int = 300) -> str:
+    """The first line-ish of an error, bounded: pyparsing can list hundreds of expected tokens."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+UPDATE_REFUSED = _say(
+    "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR ...) is not accepted.",
+    "このエンドポイントは読み取り専用です。SPARQL Update（INSERT・DELETE・LOAD・CLEAR など）は受け付けません。",
+)
+LOAD_REFUSED = _say(
+    "LOAD is not accepted: this endpoint is read-only and never fetches a graph.",
+    "LOAD は受け付けません。このエンドポイントは読み取り専用で、グラフを取得することはありません。",
+)
+
+
+# --- content negotiation --------------------------------------------------------------------------------------
+
+# (media type a client may ask for, format key). Order breaks ties: the first is the default.
+RESULT_OFFERS: tuple[tuple[str, str], ...] = (
+    ("application/sparql-results+json", "json"),
+    ("application/sparql-results+xml", "xml"),
+    ("text/csv", "csv"),
+    ("text/tab-separated-values", "tsv"),
+    ("application/json", "json"),
+    ("application/xml", "xml"),
+    ("text/xml", "xml"),
+    ("text/html", "json"),  # a browser following a link gets the default
+)
+GRAPH_OFFERS: tuple[tuple[str, str], ...] = (
+    ("text/turtle", "turtle"),
+    ("application/ld+json", "json-ld"),
+    ("application/n-triples", "nt"),
+    ("application/rdf+xml", "rdfxml"),
+    ("application/turtle", "turtle"),
+    ("application/x-turtle", "turtle"),
+    ("application/x-json+ld", "json-ld"),
+    ("application/json", "json-ld"),
+    ("application/xml", "rdfxml"),
+    ("text/plain", "nt"),
+    ("text/html", "turtle"),
+)
+# GET without a query: RDF for machines; text/html (the query page) is decided apart, see _describe.
+DESCRIPTION_OFFERS = tuple(offer for offer in GRAPH_OFFERS if offer[0] != "text/html")
+MEDIA_TYPES = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+    "turtle": "text/turtle; charset=utf-8",
+    "json-ld": "application/ld+json",
+    "nt": "application/n-triples",
+    "rdfxml": "application/rdf+xml",
+}
+RESULT_TYPES = "application/sparql-results+json, application/sparql-results+xml, text/csv, text/tab-separated-values"
+GRAPH_TYPES = "text/turtle, application/ld+json, application/n-triples, application/rdf+xml"
+
+
+def parse_accept(header: str) -> list[tuple[str, float]]:
+    """Media ranges with their q-values; a malformed range is skipped rather than failing the request."""
+    ranges: list[tuple[str, float]] = []
+    for item in header.split(","):
+        media, *params = item.split(";")
+        media = media.strip().lower()
+        if media == "*":
+            media = "*/*"
+        if media.count("/") != 1:
+            continue
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    quality = 0.0
+        ranges.append((media, quality))
+    return ranges
+
+
+def quality(media_type: str, ranges: Sequence[tuple[str, float]]) -> tuple[float, int]:
+    """The q-value the most specific matching range gives `media_type`, and how specific it is (2 exact,
+    1 type/*, 0 */*); (0.0, -1) when no range matches."""
+    kind = media_type.split("/", maxsplit=1)[0]
+    best = (0.0, -1)
+    for media, q in ranges:
+        if media == media_type:
+            specificity = 2
+        elif media == kind + "/*":
+            specificity = 1
+        elif media == "*/*":
+            specificity = 0
+        else:
+            continue
+        if specificity > best[1]:
+            best = (q, specificity)
+    return best
+
+
+def negotiate(accept: str | None, offers: Sequence[tuple[str, str]]) -> str | None:
+    """The offered format the client prefers, the first offer when it states nothing, None when none fits."""
+    if accept is None or not accept.strip():
+        return offers[0][1]
+    ranges = parse_accept(accept)
+    chosen: str | None = None
+    best = 0.0
+    for media_type, key in offers:
+        q, _ = quality(media_type, ranges)
+        if q > best:
+            chosen, best = key, q
+    return chosen
+
+
+# --- the job a worker runs ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    text: str
+    base: str  # the endpoint's URL: relative IRIs in the query resolve against it
+    result_format: str | None  # for SELECT and ASK; None: the client accepts none
+    graph_format: str | None  # for CONSTRUCT and DESCRIBE
+    default_graphs: tuple[str, ...] | None  # from the protocol; None when not given
+    named_graphs: tuple[str, ...] | None
+    row_limit: int
+    strict_dataset: bool
+    request_id: str
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    status: int
+    media_type: str
+    body: bytes
+    rows: int = 0
+    truncated: bool = False
+
+
+class _Answer(Exception):
+    """Not an error: the worker's early return with a finished outcome."""
+
+    def __init__(self, outcome: QueryOutcome) -> None:
+        super().__init__(outcome.status)
+        self.outcome = outcome
+
+
+def _answer(status: int, english: str, japanese: str) -> NoReturn:
+    raise _Answer(QueryOutcome(status, PLAIN, (_say(english, japanese) + "\n").encode()))
+
+
+def _prepare_worker(snapshot: SnapshotLike) -> Callable[[QueryJob], QueryOutcome]:
+    """Runs in the forked worker, once: harden rdflib there, then answer jobs against this snapshot."""
+    _harden_rdflib()
+    return _WorkerData(snapshot.graph).execute
+
+
+def _harden_rdflib() -> None:
+    """Make sure rdflib itself can never fetch anything, whatever slips past the checks (worker process only).
+
+    FROM / FROM NAMED would make rdflib parse the IRI (over HTTP, or from disk for file:) unless
+    SPARQL_LOAD_GRAPHS is off; SERVICE would send the query to another host. We never pass rdflib a dataset
+    clause and refuse SERVICE in the algebra before evaluation; these two lines are the second lock.
+    """
+    rdflib_sparql.SPARQL_LOAD_GRAPHS = False
+    rdflib_evaluate.evalServiceQuery = _never_service
+    # evalGraph reads Dataset.default_context, deprecated in rdflib 7: one warning per worker is noise.
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"rdflib\.")
+
+
+def _never_service(ctx: QueryContext, part: CompValue) -> NoReturn:
+    raise RuntimeError("SERVICE reached evaluation although the algebra check refuses it")
+
+
+class _WorkerData:
+    """The snapshot's graph as the service's dataset, inside one worker."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph  # the default graph: read, never written
+        self.prefixes = dict(graph.namespaces())
+        self.no_named_graphs = Dataset()
+
+    @cached_property
+    def named_graphs(self) -> Dataset:
+        """The dataset whose one named graph is GRAPH_IRI; built on the first query that uses GRAPH."""
+        dataset = Dataset()
+        named = dataset.graph(URIRef(GRAPH_IRI))
+        named.addN((s, p, o, named) for s, p, o in self.graph)
+        return dataset
+
+    def execute(self, job: QueryJob) -> QueryOutcome:
+        try:
+            return self._execute(job)
+        except _Answer as answer:
+            return answer.outcome
+
+    def _execute(self, job: QueryJob) -> QueryOutcome:
+        query = self._compile(job)
+        algebra = query.algebra
+        is_graph = algebra.name in ("ConstructQuery", "DescribeQuery")
+        fmt = job.graph_format if is_graph else job.result_format
+        if fmt is None:
+            _not_acceptable(is_graph)
+        default_whole, named = _dataset(algebra.datasetClause, job)
+        uses_graph = named and _contains(algebra, "Graph") is not None
+        # initBindings={} as rdflib's own evalQuery passes: a solution looks unbound variables up there.
+        context = QueryContext(self.named_graphs if uses_graph else self.no_named_graphs, initBindings={})
+        context.graph = self.graph if default_whole else Graph()
+        context.prologue = query.prologue
+        try:
+            result = evalPart(context, algebra)
+            if algebra.name == "SelectQuery":
+                return _select_outcome(fmt, list(result["vars_"]), result["bindings"], job.row_limit)
+            if algebra.name == "AskQuery":
+                return _ask_outcome(fmt, bool(result["askAnswer"]))
+            return _graph_outcome(fmt, result["graph"], self.prefixes, job.row_limit)
+        except (_Answer, MemoryError):
+            raise
+        except Exception as error:
+            logger.info("SPARQL query %s failed during evaluation: %r", job.request_id, error)
+            _answer(
+                400,
+                f"The query could not be evaluated: {_short(error)}",
+                f"クエリを評価できませんでした：{_short(error)}",
+            )
+
+    def _compile(self, job: QueryJob) -> Query:
+        try:
+            parsed = parseQuery(job.text)
+        except Exception as error:
+            _refuse_update(job.text)
+            _answer(400, f"Malformed query: {_short(error)}", f"クエリの構文が正しくありません：{_short(error)}")
+        try:
+            query = translateQuery(parsed, base=job.base, initNs=self.prefixes)
+        except Exception as error:
+            _answer(400, f"Malformed query: {_short(error)}", f"クエリが正しくありません：{_short(error)}")
+        algebra = query.algebra
+        if algebra.name == "ConstructQuery" and not algebra.template:
+            # CONSTRUCT WHERE { ... }: the template is the pattern itself. rdflib looks for it at a fixed depth
+            # of the algebra, which LIMIT, OFFSET or ORDER BY shift, and then fails.
+            pattern = _contains(algebra.p, "BGP")
+            if pattern is not None and pattern.triples:
+                algebra["template"] = list(pattern.triples)
+        projected = [str(v) for v in algebra.PV or []] if algebra.name == "SelectQuery" else []
+        if len(set(projected)) < len(projected):
+            twice = next(name for name in projected if projected.count(name) > 1)
+            # rdflib accepts SELECT ?x (1 AS ?x) and would write ?x twice in the head.
+            _answer(
+                400,
+                f"Malformed query: ?{twice} is projected twice.",
+                f"クエリが正しくありません：?{twice} が二度射影されています。",
+            )
+        service = _contains(algebra, "ServiceGraphPattern")
+        if service is not None:
+            target = service.term
+            _answer(
+                403,
+                f"SERVICE is not allowed ({target}): this endpoint never sends queries to other services.",
+                f"SERVICE は使えません（{target}）。このエンドポイントは他のサービスへ問い合わせません。",
+            )
+        return query
+
+
+def _refuse_update(text: str) -> None:
+    """When the text is not a query, answer 403 if it is an update (LOAD named on its own)."""
+    try:
+        update = parseUpdate(text)
+    except Exception:
+        return
+    # CompValue.get returns the key itself for a missing key: read attributes, which give None.
+    requests = update.request or []
+    if any(getattr(request, "name", None) == "Load" for request in requests):
+        raise _Answer(QueryOutcome(403, PLAIN, (LOAD_REFUSED + "\n").encode()))
+    raise _Answer(QueryOutcome(403, PLAIN, (UPDATE_REFUSED + "\n").encode()))
+
+
+def _not_acceptable(is_graph: bool) -> NoReturn:
+    types = GRAPH_TYPES if is_graph else RESULT_TYPES
+    form = "CONSTRUCT and DESCRIBE" if is_graph else "SELECT and ASK"
+    _answer(
+        406,
+        f"None of the media types in Accept fits; {form} results are available as {types}.",
+        f"Accept のメディアタイプはどれも提供できません。{form} の結果は {types} で返せます。",
+    )
+
+
+def _contains(node: object, name: str) -> CompValue | None:
+    """The first algebra node called `name` anywhere under `node`: subqueries, EXISTS and MINUS included.
+
+    Walks with an explicit stack so that a deeply nested query cannot overflow Python's recursion.
+    """
+    stack: list[object] = [node]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, CompValue):
+            if item.name == name:
+                return item
+            stack.extend(item.values())
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | ParseResults):
+            stack.extend(item)
+    return None
+
+
+def check_graph_iri(iri: str, strict: bool) -> None:
+    """Refuse (400) a dataset IRI this service does not hold, unless it may stand for an empty graph."""
+    if iri == GRAPH_IRI:
+        return
+    if not strict and urlsplit(iri).scheme.lower() in ("http", "https"):
+        return
+    _refuse(
+        400,
+        f"The dataset may only name <{GRAPH_IRI}>; <{iri}> is not a graph of this service, and graphs are "
+        "never fetched or read from files.",
+        f"データセットに指定できるのは <{GRAPH_IRI}> だけです。<{iri}> はこのサービスのグラフではありません。"
+        "グラフを取得したりファイルから読んだりすることはありません。",
+    )
+
+
+def _dataset(clause: Sequence[CompValue] | None, job: QueryJob) -> tuple[bool, bool]:
+    """(default graph is the whole graph, GRAPH_IRI is a named graph) for this query.
+
+    The protocol's parameters, when given, replace the query's FROM / FROM NAMED (SPARQL 1.1 Protocol 2.1.4).
+    Every IRI is checked, the replaced ones too; none is ever loaded: a known IRI selects the snapshot's graph,
+    an unknown http(s) IRI selects nothing.
+    """
+    from_default = [str(c.default) for c in clause or [] if c.default is not None]
+    from_named = [str(c.named) for c in clause or [] if c.named is not None]
+    for iri in [*from_default, *from_named, *(job.default_graphs or ()), *(job.named_graphs or ())]:
+        try:
+            check_graph_iri(iri, job.strict_dataset)
+        except ProtocolError as error:
+            raise _Answer(QueryOutcome(error.status, PLAIN, (error.message + "\n").encode())) from None
+    if job.default_graphs is not None or job.named_graphs is not None:
+        default, named = list(job.default_graphs or ()), list(job.named_graphs or ())
+    elif clause:
+        default, named = from_default, from_named
+    else:
+        return True, True
+    return GRAPH_IRI in default, GRAPH_IRI in named
+
+
+# --- serialisation (in the worker) ----------------------------------------------------------------------------
+
+
+def _truncation_note(limit: int) -> str:
+    return _say(
+        f"Truncated: only the first {limit} rows are returned (the service's row limit).",
+        f"行数の上限 {limit} に達したため、最初の {limit} 行だけを返しています。",
+    )
+
+
+def _select_outcome(
+    fmt: str, variables: list[Node], bindings: Iterable[Mapping[Node, Node]], limit: int
+) -> QueryOutcome:
+    rows = list(islice(bindings, limit + 1))  # one more than the limit tells whether rows were cut
+    truncated = len(rows) > limit
+    rows = rows[:limit]
+    names = [str(v) for v in variables]
+    table = [[row.get(v) for v in variables] for row in rows]
+    note = _truncation_note(limit) if truncated else None
+    body = SELECT_WRITERS[fmt](names, table, note)
+    return QueryOutcome(200, MEDIA_TYPES[fmt], body, rows=len(rows), truncated=truncated)
+
+
+def _ask_outcome(fmt: str, answer: bool) -> QueryOutcome:
+    return QueryOutcome(200, MEDIA_TYPES[fmt], ASK_WRITERS[fmt](answer), rows=1)
+
+
+def _graph_outcome(fmt: str, result: Graph, prefixes: Mapping[str, URIRef], limit: int) -> QueryOutcome:
+    out = Graph(bind_namespaces="none")
+    for prefix, namespace in prefixes.items():
+        out.bind(prefix, namespace)
+    triples = list(islice(iter(result), limit + 1))
+    truncated = len(triples) > limit
+    for triple in triples[:limit]:
+        out.add(triple)
+    rdflib_format = {"turtle": "turtle", "json-ld": "json-ld", "nt": "nt", "rdfxml": "xml"}[fmt]
+    try:
+        body = out.serialize(format=rdflib_format, encoding="utf-8")
+    except Exception as error:
+        # RDF/XML cannot write every predicate IRI (it must split into namespace and local name).
+        _answer(
+            406,
+            f"The result cannot be written as {MEDIA_TYPES[fmt]} ({_short(error)}); ask for text/turtle or "
+            "application/n-triples.",
+            f"結果を {MEDIA_TYPES[fmt]} で書けません（{_short(error)}）。text/turtle か application/n-triples を"
+            "指定してください。",
+        )
+    if truncated and fmt in ("turtle", "nt"):
+        body = f"# {_truncation_note(limit)}\n".encode() + body
+    return QueryOutcome(200, MEDIA_TYPES[fmt], body, rows=min(len(triples), limit), truncated=truncated)
+
+
+Table = list[list[Node | None]]
+
+# XML 1.0 cannot carry these characters at all, even escaped.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _json_term(term: Node) -> dict[str, str]:
+    if isinstance(term, URIRef):
+        return {"type": "uri", "value": str(term)}
+    if isinstance(term, BNode):
+        return {"type": "bnode", "value": str(term)}
+    if isinstance(term, Literal):
+        out = {"type": "literal", "value": str(term)}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype is not None:
+            out["datatype"] = str(term.datatype)
+        return out
+    return {"type": "literal", "value": str(term)}
+
+
+def _select_json(names: list[str], table: Table, note: str | None) -> bytes:
+    bindings = [
+        {name: _json_term(term) for name, term in zip(names, row, strict=True) if term is not None} for row in table
+    ]
+    document: dict[str, Any] = {"head": {"vars": names}, "results": {"bindings": bindings}}
+    if note:
+        # Not in the JSON results format; readers ignore members they do not know.
+        document["warning"] = note
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
+def _xml_text(value: str) -> str:
+    return escape(_NOT_XML.sub("\ufffd", value))
+
+
+def _xml_term(term: Node) -> str:
+    if isinstance(term, URIRef):
+        return f"<uri>{_xml_text(str(term))}</uri>"
+    if isinstance(term, BNode):
+        return f"<bnode>{_xml_text(str(term))}</bnode>"
+    if isinstance(term, Literal) and term.language:
+        return f"<literal xml:lang={quoteattr(term.language)}>{_xml_text(str(term))}</literal>"
+    if isinstance(term, Literal) and term.datatype is not None:
+        return f"<literal datatype={quoteattr(str(term.datatype))}>{_xml_text(str(term))}</literal>"
+    return f"<literal>{_xml_text(str(term))}</literal>"
+
+
+def _xml_document(head: str, body: str, note: str | None) -> bytes:
+    comment = f"<!-- {note.replace('--', '- -')} -->\n" if note else ""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f"{comment}"
+        '<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n'
+        f"<head>{head}</head>\n{body}</sparql>\n"
+    ).encode()
+
+
+def _select_xml(names: list[str], table: Table, note: str | None) -> bytes:
+    head = "".join(f"<variable name={quoteattr(name)}/>" for name in names)
+    results = []
+    for row in table:
+        cells = "".join(
+            f"<binding name={quoteattr(name)}>{_xml_term(term)}</binding>"
+            for name, term in zip(names, row, strict=True)
+            if term is not None
+        )
+        results.append(f"<result>{cells}</result>\n")
+    return _xml_document(head, "<results>\n" + "".join(results) + "</results>\n", note)
+
+
+def _csv_value(term: Node | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, BNode):
+        return "_:" + str(term)
+    return str(term)
+
+
+def _select_csv(names: list[str], table: Table, note: str | None) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(names)
+    writer.writerows([_csv_value(term) for term in row] for row in table)
+    return out.getvalue().encode()
+
+
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _tsv_value(term: Node | None) -> str:
+    """A term in Turtle syntax, on one line: rdflib's n3() would write multi-line literals with raw newlines."""
+    if isinstance(term, Literal):
+        lexical = '"' + str(term).translate(_TSV_ESCAPES) + '"'
+        if term.language:
+            return f"{lexical}@{term.language}"
+        return lexical if term.datatype is None else f"{lexical}^^<{term.datatype}>"
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    return "" if term is None else str(term)
+
+
+def _select_tsv(names: list[str], table: Table, note: str | None) -> bytes:
+    lines = ["\t".join("?" + name for name in names)]
+    lines.extend("\t".join(_tsv_value(term) for term in row) for row in table)
+    return ("\n".join(lines) + "\n").encode()
+
+
+SELECT_WRITERS: dict[str, Callable[[list[str], Table, str | None], bytes]] = {
+    "json": _select_json,
+    "xml": _select_xml,
+    "csv": _select_csv,
+    "tsv": _select_tsv,
+}
+# CSV and TSV have no boolean form in the standard; this is the one Apache Jena writes.
+ASK_WRITERS: dict[str, Callable[[bool], bytes]] = {
+    "json": lambda answer: json.dumps({"head": {}, "boolean": answer}).encode(),
+    "xml": lambda answer: _xml_document("", f"<boolean>{str(answer).lower()}</boolean>\n", None),
+    "csv": lambda answer: f"_askResult\r\n{str(answer).lower()}\r\n".encode(),
+    "tsv": lambda answer: f"?_askResult\n{str(answer).lower()}\n".encode(),
+}
+
+
+# --- the service description and the query page (in the server) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class GraphStatistics:
+    triples: int
+    subjects: int
+    properties: int
+    classes: int
+    objects: int
+
+
+def graph_statistics(graph: Graph) -> GraphStatistics:
+    subjects: set[Node] = set()
+    properties: set[Node] = set()
+    classes: set[Node] = set()
+    objects: set[Node] = set()
+    triples = 0
+    for s, p, o in graph:
+        triples += 1
+        subjects.add(s)
+        properties.add(p)
+        objects.add(o)
+        if p == RDF.type:
+            classes.add(o)
+    return GraphStatistics(triples, len(subjects), len(properties), len(classes), len(objects))
+
+
+def service_description(endpoint: str, snapshot: SnapshotLike, stats: GraphStatistics, config: SPARQLConfig) -> Graph:
+    """The sd: description of this endpoint, with VoID statistics of its one graph."""
+    g = Graph(bind_namespaces="core")
+    for prefix, namespace in (("sd", SD), ("void", VOID), ("formats", FORMATS), ("dcterms", DCTERMS)):
+        g.bind(prefix, namespace)
+    service = URIRef(endpoint)
+    dataset = URIRef(endpoint + "#dataset")
+    whole = URIRef(endpoint + "#graph")
+    named = URIRef(endpoint + "#named-graph")
+    g.add((service, RDF.type, SD.Service))
+    g.add((service, SD.endpoint, service))
+    g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    g.add((service, SD.feature, SD.UnionDefaultGraph))
+    for name in (
+        "SPARQL_Results_JSON",
+        "SPARQL_Results_XML",
+        "SPARQL_Results_CSV",
+        "SPARQL_Results_TSV",
+        "Turtle",
+        "JSON-LD",
+        "N-Triples",
+        "RDF_XML",
+    ):
+        g.add((service, SD.resultFormat, FORMATS[name]))
+    g.add((service, RDFS.label, Literal("hyperv-kg SPARQL endpoint (read-only)", lang="en")))
+    g.add((service, RDFS.label, Literal("hyperv-kg SPARQL エンドポイント（読み取り専用）", lang="ja")))
+    limits_en = (
+        f"Read-only; no SERVICE, no LOAD. Each query may run {config.time_limit:g} s and return "
+        f"{config.row_limit} rows (header X-SPARQL-Row-Limit; X-SPARQL-Truncated: true when rows were cut)."
+    )
+    limits_ja = (
+        f"読み取り専用。SERVICE と LOAD は使えません。クエリごとに実行は {config.time_limit:g} 秒まで、"
+        f"結果は {config.row_limit} 行までです"
+        "（X-SPARQL-Row-Limit ヘッダー。切り詰めたときは X-SPARQL-Truncated: true）。"
+    )
+    g.add((service, RDFS.comment, Literal(limits_en, lang="en")))
+    g.add((service, RDFS.comment, Literal(limits_ja, lang="ja")))
+    g.add((service, SD.defaultDataset, dataset))
+    g.add((dataset, RDF.type, SD.Dataset))
+    g.add((dataset, DCTERMS.identifier, Literal(snapshot.content_hash)))
+    g.add((dataset, SD.defaultGraph, whole))
+    g.add((dataset, SD.namedGraph, named))
+    g.add((named, RDF.type, SD.NamedGraph))
+    g.add((named, SD.name, URIRef(GRAPH_IRI)))
+    g.add((named, SD.graph, whole))  # same content as the default graph
+    g.add((whole, RDF.type, SD.Graph))
+    g.add((whole, RDF.type, VOID.Dataset))
+    g.add((whole, VOID.triples, Literal(stats.triples)))
+    g.add((whole, VOID.distinctSubjects, Literal(stats.subjects)))
+    g.add((whole, VOID.properties, Literal(stats.properties)))
+    g.add((whole, VOID.classes, Literal(stats.classes)))
+    g.add((whole, VOID.distinctObjects, Literal(stats.objects)))
+    g.add((whole, VOID.uriSpace, Literal(ID_BASE)))
+    return g
+
+
+# --- reading requests -----------------------------------------------------------------------------------------
+
+
+def _parse_params(raw: bytes) -> list[tuple[str, str]]:
+    """Decode a query string or form body; percent-escapes must decode to UTF-8 (400 otherwise)."""
+    try:
+        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=1000)
+    except UnicodeDecodeError:
+        _refuse(400, "Parameters must be UTF-8.", "パラメーターは UTF-8 でなければなりません。")
+    except ValueError:
+        _refuse(400, "Too many parameters.", "パラメーターが多すぎます。")
+
+
+def _content_type(header: str | None) -> tuple[str | None, str | None]:
+    """(media type, charset) of a Content-Type header, both lower-case."""
+    if header is None or not header.strip():
+        return None, None
+    media, *params = header.split(";")
+    charset = None
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    return media.strip().lower(), charset
+
+
+async def _read_body(request: Request, config: SPARQLConfig) -> bytes:
+    """The body, or 413 as soon as it passes the cap: never more than one chunk past the cap is held."""
+    limit = config.max_body_bytes
+    too_big_message = (
+        f"The request body is larger than {limit} bytes.",
+        f"リクエスト本文が {limit} バイトを超えています。",
+    )
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            length = int(declared)
+        except ValueError:
+            _refuse(400, "Content-Length is not a number.", "Content-Length が数値ではありません。")
+        if length > config.drain_limit_bytes:
+            _refuse(413, *too_big_message, headers={"Connection": "close"})
+    body = bytearray()
+    received = 0
+    too_big = False
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            too_big = True
+            body.clear()
+        if too_big:
+            if received > config.drain_limit_bytes:
+                break  # stop reading; the connection closes after the 413
+            continue
+        body += chunk
+    if too_big:
+        _refuse(413, *too_big_message, headers={"Connection": "close"})
+    return bytes(body)
+
+
+@dataclass
+class _Params:
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+
+    def all(self, name: str) -> list[str]:
+        return [value for key, value in self.pairs if key == name]
+
+    def has(self, name: str) -> bool:
+        return any(key == name for key, _ in self.pairs)
+
+
+# --- the endpoint ---------------------------------------------------------------------------------------------
+
+
+class SPARQLEndpoint:
+    """The /sparql resource over a SnapshotHolder, with its worker pool. Await `close()` at shutdown."""
+
+    def __init__(self, holder: SnapshotHolder, config: SPARQLConfig | None = None) -> None:
+        self.holder = holder
+        self.config = config or SPARQLConfig.from_env()
+        self.pool: WorkerPool[SnapshotLike, QueryJob, QueryOutcome] = WorkerPool(
+            _prepare_worker,
+            size=self.config.max_concurrent,
+            time_limit=self.config.time_limit,
+            is_current=self._is_current,
+            memory_limit=self.config.memory_limit_bytes,
+        )
+        self._statistics: tuple[SnapshotLike, GraphStatistics] | None = None
+        self._templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
+        )
+
+    def routes(self, path: str = "") -> list[BaseRoute]:
+        """Routes for `Mount(path or "/sparql", routes=...)` when `path` is "", else for the app's own list.
+
+        With path="/sparql", both /sparql and /sparql/ answer; a Mount alone would turn /sparql into a 307
+        redirect, which POST clients and the W3C test tool do not follow.
+        """
+        app = _EveryMethod(self.handle)
+        if not path:
+            return [Route("/", app, name="sparql")]
+        path = path.rstrip("/")
+        return [Route(path, app, name="sparql"), Route(path + "/", app, name="sparql-slash")]
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    def _is_current(self, snapshot: SnapshotLike) -> bool:
+        return self.holder.current is snapshot
+
+    async def handle(self, request: Request) -> Response:
+        request_id = secrets.token_hex(6)
+        try:
+            response = await self._respond(request, request_id)
+        except ProtocolError as error:
+            response = _text(error.status, error.message, error.headers)
+        except ClientDisconnect:
+            response = _text(400, _say("The client went away.", "クライアントが切断しました。"))
+        except Exception:
+            logger.exception("SPARQL request %s failed", request_id)
+            response = _text(500, _internal(request_id))
+        response.headers["X-Request-Id"] = request_id
+        response.headers["X-SPARQL-Row-Limit"] = str(self.config.row_limit)
+        response.headers["Vary"] = "Accept"
+        return response
+
+    async def _respond(self, request: Request, request_id: str) -> Response:
+        params, from_body = await self._params(request)
+        if params.has("update"):
+            _refuse(403, *_split(UPDATE_REFUSED))
+        queries = params.all("query")
+        if not queries:
+            if from_body:
+                _refuse(400, "The request has no query parameter.", "query パラメーターがありません。")
+            return await self._describe(request)
+        if len(queries) > 1:
+            _refuse(400, "Give exactly one query parameter.", "query パラメーターは一つだけ指定してください。")
+        return await self._query(request, request_id, queries[0], params)
+
+    async def _params(self, request: Request) -> tuple[_Params, bool]:
+        """All protocol parameters, and whether the request carried a body (POST)."""
+        url_params = _parse_params(request.scope.get("query_string", b""))
+        if request.method in ("GET", "HEAD"):
+            return _Params(url_params), False
+        if request.method != "POST":
+            _refuse(
+                405,
+                "Use GET or POST.",
+                "GET か POST を使ってください。",
+                headers={"Allow": "GET, HEAD, POST"},
+            )
+        media_type, charset = _content_type(request.headers.get("content-type"))
+        if media_type == SPARQL_UPDATE:
+            _refuse(403, *_split(UPDATE_REFUSED))
+        if media_type not in (FORM, SPARQL_QUERY):
+            _refuse(
+                415,
+                f"POST needs Content-Type {FORM} or {SPARQL_QUERY}.",
+                f"POST の Content-Type は {FORM} か {SPARQL_QUERY} にしてください。",
+            )
+        if charset not in (None, "utf-8", "utf8"):
+            _refuse(415, "The body must be UTF-8.", "本文は UTF-8 でなければなりません。")
+        body = await _read_body(request, self.config)
+        if media_type == FORM:
+            return _Params(url_params + _parse_params(body)), True
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            _refuse(400, "The query must be UTF-8.", "クエリは UTF-8 でなければなりません。")
+        return _Params([*url_params, ("query", text)]), True
+
+    async def _query(self, request: Request, request_id: str, text: str, params: _Params) -> Response:
+        config = self.config
+        if len(text.encode()) > config.max_query_bytes:
+            _refuse(
+                413,
+                f"The query is longer than {config.max_query_bytes} bytes.",
+                f"クエリが {config.max_query_bytes} バイトを超えています。",
+            )
+        if not text.strip():
+            _refuse(400, "The query is empty.", "クエリが空です。")
+        default_graphs = tuple(params.all("default-graph-uri")) or None
+        named_graphs = tuple(params.all("named-graph-uri")) or None
+        for iri in (*(default_graphs or ()), *(named_graphs or ())):
+            check_graph_iri(iri, config.strict_dataset)
+        accept = request.headers.get("accept")
+        result_format = negotiate(accept, RESULT_OFFERS)
+        graph_format = negotiate(accept, GRAPH_OFFERS)
+        if result_format is None and graph_format is None:
+            _refuse(
+                406,
+                f"None of the media types in Accept fits; results are available as {RESULT_TYPES}, graphs as "
+                f"{GRAPH_TYPES}.",
+                f"Accept のメディアタイプはどれも提供できません。"
+                f"結果は {RESULT_TYPES}、グラフは {GRAPH_TYPES} で返せます。",
+            )
+        snapshot = self._snapshot()
+        job = QueryJob(
+            text=text,
+            base=_endpoint_url(request),
+            result_format=result_format,
+            graph_format=graph_format,
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
+            row_limit=config.row_limit,
+            strict_dataset=config.strict_dataset,
+            request_id=request_id,
+        )
+        outcome = await self._run(snapshot, job)
+        headers = {}
+        if outcome.status == 200:
+            headers["X-SPARQL-Row-Count"] = str(outcome.rows)
+        if outcome.truncated:
+            headers["X-SPARQL-Truncated"] = "true"
+        return Response(outcome.body, status_code=outcome.status, media_type=outcome.media_type, headers=headers)
+
+    async def _run(self, snapshot: SnapshotLike, job: QueryJob) -> QueryOutcome:
+        retry_after = str(max(1, math.ceil(self.config.time_limit)))
+        try:
+            return await self.pool.run(snapshot, job)
+        except PoolBusy:
+            _refuse(
+                503,
+                f"Too many queries are running ({self.pool.size}); retry in a few seconds.",
+                f"実行中のクエリが多すぎます（{self.pool.size} 件）。数秒後に再試行してください。",
+                headers={"Retry-After": retry_after},
+            )
+        except WorkerTimeout:
+            limit = f"{self.config.time_limit:g}"
+            _refuse(
+                504,
+                f"The query ran longer than the time limit of {limit} s and was stopped.",
+                f"クエリが制限時間（{limit} 秒）を超えたため中止しました。",
+            )
+        except WorkerOutOfMemory:
+            _refuse(
+                503,
+                "The query needed more memory than a query may use and was stopped.",
+                "クエリが使用できるメモリの上限を超えたため中止しました。",
+            )
+        except PoolClosed:
+            _refuse(
+                503,
+                "The service is shutting down.",
+                "サービスを停止中です。",
+                headers={"Retry-After": retry_after},
+            )
+        except WorkerFailed:
+            raise ProtocolError(500, _internal(job.request_id)) from None
+
+    def _snapshot(self) -> SnapshotLike:
+        snapshot = self.holder.current
+        if snapshot is None:
+            _refuse(
+                503,
+                "No graph is loaded yet.",
+                "グラフがまだ読み込まれていません。",
+                headers={"Retry-After": "5"},
+            )
+        return snapshot
+
+    async def _describe(self, request: Request) -> Response:
+        """GET without a query: the query page for browsers, the service description for everyone else."""
+        snapshot = self._snapshot()
+        accept = request.headers.get("accept")
+        ranges = parse_accept(accept or "")
+        rdf_format = negotiate(accept, DESCRIPTION_OFFERS)
+        html_q, html_specificity = quality("text/html", ranges)
+        rdf_q = max((quality(media, ranges)[0] for media, key in DESCRIPTION_OFFERS if key == rdf_format), default=0.0)
+        # Only a client that names text/html gets the page: curl's */* wants data.
+        if html_specificity == 2 and html_q > 0 and html_q >= rdf_q:
+            return self._page(request, snapshot)
+        if rdf_format is None:
+            _refuse(
+                406,
+                f"The service description is available as {GRAPH_TYPES}, and as text/html.",
+                f"サービス記述は {GRAPH_TYPES} と text/html で返せます。",
+            )
+        stats = await self._graph_statistics(snapshot)
+        description = service_description(_endpoint_url(request), snapshot, stats, self.config)
+        rdflib_format = {"turtle": "turtle", "json-ld": "json-ld", "nt": "nt", "rdfxml": "xml"}[rdf_format]
+        body = description.serialize(format=rdflib_format, encoding="utf-8")
+        return Response(body, media_type=MEDIA_TYPES[rdf_format])
+
+    async def _graph_statistics(self, snapshot: SnapshotLike) -> GraphStatistics:
+        cached = self._statistics
+        if cached is not None and cached[0] is snapshot:
+            return cached[1]
+        # One pass over the graph: off the event loop, once per snapshot.
+        stats = await anyio.to_thread.run_sync(graph_statistics, snapshot.graph)
+        self._statistics = (snapshot, stats)
+        return stats
+
+    def _page(self, request: Request, snapshot: SnapshotLike) -> Response:
+        template = self._templates.get_template("sparql.html")
+        html = template.render(
+            endpoint=request.url.path,
+            queries=dict(sorted(snapshot.queries.items())),
+            id_base=ID_BASE,
+            graph_iri=GRAPH_IRI,
+            triple_count=snapshot.triple_count,
+            content_hash=snapshot.content_hash,
+            time_limit=f"{self.config.time_limit:g}",
+            row_limit=self.config.row_limit,
+        )
+        return HTMLResponse(html)
+
+
+class _EveryMethod:
+    """The endpoint as an ASGI app: Starlette routes a request function for GET only unless told the methods,
+    and answers other methods itself; as an app, every method reaches `handle`, which answers 405 in both
+    languages."""
+
+    def __init__(self, handle: Callable[[Request], Awaitable[Response]]) -> None:
+        self._handle = handle
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self._handle(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+def _split(message: str) -> tuple[str, str]:
+    english, _, japanese = message.partition(" / ")
+    return english, japanese
+
+
+def _internal(request_id: str) -> str:
+    return _say(
+        f"Internal error (request id {request_id}); it has been logged.",
+        f"内部エラーが発生しました（リクエスト ID {request_id}）。記録済みです。",
+    )
+
+
+def _endpoint_url(request: Request) -> str:
+    return str(request.url.replace(query="", fragment=""))
+
+
+# --- wiring ---------------------------------------------------------------------------------------------------
+
+_open_endpoints: list[SPARQLEndpoint] = []
+
+
+def sparql_routes(holder: SnapshotHolder, config: SPARQLConfig | None = None, *, path: str = "") -> list[BaseRoute]:
+    """The endpoint's routes over `holder`; `await close()` in the app's lifespan shutdown ends its workers.
+
+    path="" gives routes for `Mount("/sparql", routes=...)`; path="/sparql" gives routes to splice into the
+    app's list, so that /sparql itself answers instead of redirecting to /sparql/ (recommended).
+    `config` defaults to SPARQLConfig.from_env().
+    """
+    endpoint = SPARQLEndpoint(holder, config)
+    _open_endpoints.append(endpoint)
+    return endpoint.routes(path)
+
+
+async def close() -> None:
+    """End the worker processes of every endpoint made by sparql_routes (call once at shutdown)."""
+    while _open_endpoints:
+        await _open_endpoints.pop().close()
