@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 
@@ -77,3 +78,51 @@ def test_sigterm_stops_the_server_cleanly(server: tuple[subprocess.Popen[str], s
     output = process.stdout.read() if process.stdout else ""
     assert "Application shutdown complete" in output
     assert "Traceback" not in output
+
+
+def test_sigterm_lets_an_in_flight_request_finish() -> None:
+    """A slow SPARQL query is under way when SIGTERM arrives: its client still gets an HTTP answer."""
+    import threading
+
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HVKG_SPARQL_TIME_LIMIT": "3"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if get(base + "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        answers: list[int] = []
+
+        def slow_query() -> None:
+            query = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . }"
+            url = base + "/sparql?" + urllib.parse.urlencode({"query": query})
+            request = urllib.request.Request(url, headers={"accept": "application/sparql-results+json"})
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    answers.append(response.status)
+            except urllib.error.HTTPError as error:
+                answers.append(error.code)
+
+        client = threading.Thread(target=slow_query)
+        client.start()
+        time.sleep(0.5)  # the query is running in its worker now
+        process.send_signal(signal.SIGTERM)
+        client.join(timeout=60)
+        assert answers, "the in-flight request got no HTTP answer"
+        assert answers[0] in (200, 504)  # finished, or stopped by the time limit: answered either way
+        assert process.wait(timeout=30) in (0, -signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            process.kill()
