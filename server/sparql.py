@@ -408,6 +408,8 @@ class _WorkerData:
         except (_Answer, MemoryError):
             raise
         except Exception as error:
+            if _out_of_memory(error):
+                raise MemoryError from error
             logger.info("SPARQL query %s failed during evaluation: %r", job.request_id, error)
             _answer(
                 400,
@@ -450,6 +452,18 @@ class _WorkerData:
                 f"SERVICE は使えません（{target}）。このエンドポイントは他のサービスへ問い合わせません。",
             )
         return query
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    """Whether a MemoryError started this error: rdflib may catch it and raise something else instead."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, MemoryError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _refuse_update(text: str) -> None:

@@ -224,22 +224,25 @@ class WorkerPool(Generic[KeyT, JobT, ResultT]):
 
     def _retire(self, worker: _Worker) -> None:
         """Let an idle worker exit on its own: closing our end gives it EOF."""
-        self._forget(worker)
-        worker.conn.close()
-        self._ended.append(worker.process)
+        if self._forget(worker):
+            worker.conn.close()
+            self._ended.append(worker.process)
 
     def _kill(self, worker: _Worker) -> None:
-        self._forget(worker)
-        with contextlib.suppress(OSError, ValueError):
-            worker.process.kill()
-        worker.conn.close()
-        self._ended.append(worker.process)
+        if self._forget(worker):
+            with contextlib.suppress(OSError, ValueError):
+                worker.process.kill()
+            worker.conn.close()
+            self._ended.append(worker.process)
 
-    def _forget(self, worker: _Worker) -> None:
-        if worker in self._workers:
-            self._workers.remove(worker)
+    def _forget(self, worker: _Worker) -> bool:
+        """Drop a worker from the pool; False if it was already gone (close() ended it meanwhile)."""
         if worker in self._idle:
             self._idle.remove(worker)
+        if worker not in self._workers:
+            return False
+        self._workers.remove(worker)
+        return True
 
     async def _bury(self, process: ForkProcess) -> None:
         """Wait for a killed worker now (SIGKILL ends it within milliseconds): no zombie until the next query."""
