@@ -31,6 +31,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 
 from graph.snapshot import Snapshot
+from server.negotiation import negotiate
 from server.sparql import (
     GRAPH_IRI,
     GRAPH_OFFERS,
@@ -38,7 +39,6 @@ from server.sparql import (
     SPARQLConfig,
     SPARQLEndpoint,
     close,
-    negotiate,
     sparql_routes,
 )
 from server.state import SnapshotHolder
