@@ -9,11 +9,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -24,18 +21,18 @@ from typing import Any
 import graphql
 import httpx
 import pytest
-import uvicorn
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXTransport
 from starlette.applications import Starlette
 
 from graph import catalog
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 from server import graphql_app
 from server.graphql_app import MAX_ALIASES, MAX_BODY_BYTES, MAX_DEPTH, MAX_TOKENS, graphql_routes
 from server.graphql_schema import sdl
 from server.state import SnapshotHolder
+from tests.live import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -58,28 +55,12 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def snapshot() -> Snapshot:
-    return build_snapshot()
-
-
-@pytest.fixture(scope="module")
 def server(snapshot: Snapshot) -> Iterator[Server]:
     holder = SnapshotHolder()
     holder.swap(snapshot)
     app = Starlette(routes=graphql_routes(holder))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not uv.started:
-        assert thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield Server(f"http://127.0.0.1:{port}/graphql", holder)
-    uv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(app, lifespan="off") as base:
+        yield Server(base + "/graphql", holder)
 
 
 @pytest.fixture(scope="module")

@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
 from graph.snapshot import build_snapshot
 from server.graphql_app import graphql_routes
 from server.state import SnapshotHolder
+from tests.live import serve
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = Path(tempfile.gettempdir()) / "graphiql.png"  # /tmp/graphiql.png, to look at
@@ -35,19 +32,8 @@ def url() -> Iterator[str]:
     holder = SnapshotHolder()
     holder.swap(build_snapshot())
     app = Starlette(routes=graphql_routes(holder))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not uv.started:
-        assert thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/graphql"
-    uv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(app, lifespan="off") as base:
+        yield base + "/graphql"
 
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -5,21 +5,18 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
 from graph.snapshot import Snapshot
 from server.pages import page_routes
 from server.sparql import close, sparql_routes
 from server.state import SnapshotHolder
+from tests.live import serve
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -29,19 +26,8 @@ def base(snapshot: Snapshot) -> Iterator[str]:
     holder = SnapshotHolder()
     holder.swap(snapshot)
     app = Starlette(routes=[*sparql_routes(holder, path="/sparql"), *page_routes(holder)])
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(app, lifespan="off") as url:
+        yield url
     asyncio.run(close())
 
 

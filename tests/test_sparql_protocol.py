@@ -8,11 +8,8 @@ import contextlib
 import csv
 import io
 import json
-import socket
 import subprocess
 import sys
-import threading
-import time
 import types
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -21,7 +18,6 @@ from xml.dom.minidom import Document
 
 import httpx
 import pytest
-import uvicorn
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from SPARQLWrapper import CSV, GET, JSON, JSONLD, N3, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
@@ -42,6 +38,7 @@ from server.sparql import (
     sparql_routes,
 )
 from server.state import SnapshotHolder
+from tests.live import serve
 
 ID = Namespace("https://hyperv-kg.example.org/id/")
 SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
@@ -78,26 +75,6 @@ def make_snapshot(graph: Graph) -> types.SimpleNamespace:
             "evil": EVIL_QUERY,
         },
     )
-
-
-@contextlib.contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    """Run `app` under a real uvicorn on a free loopback port, in a thread; yield its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:  # waiting for start-up, not timing anything
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def make_app(endpoint: SPARQLEndpoint) -> Starlette:

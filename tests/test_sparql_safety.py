@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 import time
 import types
 import urllib.error
@@ -19,7 +18,6 @@ from xml.dom.minidom import parseString
 import anyio
 import httpx
 import pytest
-import uvicorn
 from rdflib import RDFS, Graph, Literal, Namespace
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 from starlette.applications import Starlette
@@ -29,6 +27,7 @@ from starlette.routing import Route
 
 from server.sparql import GRAPH_IRI, SPARQLConfig, SPARQLEndpoint
 from server.state import SnapshotHolder
+from tests.live import serve
 
 ID = Namespace("https://hyperv-kg.example.org/id/")
 ROW_LIMIT = 5
@@ -45,26 +44,6 @@ def make_graph() -> Graph:
     # backtracks 2^41 times under "(a+)+$": a regular expression that never ends
     g.add((ID.bait, RDFS.comment, Literal("a" * 41 + "!")))
     return g
-
-
-@contextlib.contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    """Run `app` under a real uvicorn on a free loopback port, in a thread; yield its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:  # waiting for start-up, not timing anything
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def wait_until(condition: Callable[[], bool], what: str) -> None:
