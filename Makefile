@@ -33,6 +33,11 @@ browser:
 	    echo "installing Debian's chromium for the browser tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "the browser tests need chromium: sudo apt-get install chromium"; exit 1; fi; }
+	@fc-list :lang=ja 2>/dev/null | grep -q . || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's fonts-noto-cjk for the Japanese screenshots"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; \
+	  else echo "Japanese screenshots need a CJK font: sudo apt-get install fonts-noto-cjk"; fi; }
 
 test: lint validate browser
 	$(BIN)/python -m pytest
