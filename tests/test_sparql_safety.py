@@ -357,7 +357,8 @@ def test_memory_hungry_query_is_stopped(graph: Graph) -> None:
     snapshot = types.SimpleNamespace(graph=graph, content_hash="feed", triple_count=len(graph), queries={})
     config = SPARQLConfig(time_limit=30, memory_limit_bytes=32 * 1024 * 1024)
     endpoint = SPARQLEndpoint(SnapshotHolder(current=snapshot), config)
-    query = "SELECT * WHERE { ?a ?p1 ?o1 . ?b ?p2 ?o2 . ?c ?p3 ?o3 . ?d ?p4 ?o4 } ORDER BY ?a LIMIT 1"
+    # five patterns: 26^5 solutions to sort, far past the limit whatever the machine is doing meanwhile
+    query = "SELECT * WHERE { ?a ?p1 ?o1 . ?b ?p2 ?o2 . ?c ?p3 ?o3 . ?d ?p4 ?o4 . ?e ?p5 ?o5 } ORDER BY ?a LIMIT 1"
     try:
         with serve(Starlette(routes=endpoint.routes("/sparql"))) as base:
             response = httpx.post(base + "/sparql", data={"query": query}, timeout=60)
