@@ -1,27 +1,42 @@
 """Linked-data pages: every IRI the graph mints resolves under /id/, as HTML for people and RDF for machines.
 
-The page reads one precomputed Description (graph.describe); the whole graph is downloadable too.
+The page reads one precomputed Description (graph.describe); the whole graph is downloadable too. The HTML
+is rendered by `render_page`, the one render function the static docs (server.docs) use as well: the same
+templates and the same base layout, with a `Links` that points to /id/... here and to relative files there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from rdflib import Graph
+from rdflib import RDF, BNode, Graph, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import OWL
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from graph.describe import Value, describe
-from graph.layout import BASE
+from graph.describe import Description, Value, describe
+from graph.layout import BASE, VOCAB
+from graph.model import Text, text
 from graph.snapshot import Snapshot
+from server.docs_links import Links
+from server.docs_text import LANGUAGE_NAMES, as_of, translator
 from server.negotiation import negotiate
 from server.state import SnapshotHolder
 
 TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    # templates are read once: an edit on disk takes effect with a restart, never halfway through serving
+    auto_reload=False,
 )
 # (media type, rdflib format), in the order offered; ?format= picks one by its key
 RDF_FORMATS = {
@@ -32,26 +47,179 @@ RDF_FORMATS = {
 }
 OFFERS = [("text/html", "html"), *((media, key) for key, (media, _) in RDF_FORMATS.items())]
 DOWNLOADS = {"graph.ttl": "turtle", "graph.jsonld": "json-ld", "graph.nt": "nt", "graph.rdf": "xml"}
+PREFIXES = {
+    VOCAB: "hv:",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf:",
+    "http://www.w3.org/2000/01/rdf-schema#": "rdfs:",
+    "http://www.w3.org/2002/07/owl#": "owl:",
+    "http://www.w3.org/2001/XMLSchema#": "xsd:",
+    "http://www.w3.org/2004/02/skos/core#": "skos:",
+    "http://www.w3.org/ns/prov#": "prov:",
+    "http://purl.org/dc/terms/": "dcterms:",
+}
+# The top of the docs, in the order of the navigation bar: (UI word, page path in a language's directory).
+NAVIGATION = (
+    ("home", "index.html"),
+    ("guests", "guests.html"),
+    ("hosts", "hosts.html"),
+    ("licensing", "licensing.html"),
+    ("storage", "storage.html"),
+    ("comparison", "comparison.html"),
+    ("architecture", "architecture.html"),
+    ("glossary", "glossary.html"),
+    ("ontology", "ontology.html"),
+    ("sources", "sources.html"),
+    ("resources", "resources.html"),
+)
 
 
-def link(iri: str | None) -> str:
-    """Where an IRI resolves on this server: our own under /id/, others as they are."""
-    if iri is None:
-        return "#"
-    return "/id/" + iri[len(BASE) :] if iri.startswith(BASE) else iri
+def compact(iri: str) -> str:
+    """A prefixed name for a well-known namespace (xsd:integer), else the IRI itself."""
+    for namespace, prefix in PREFIXES.items():
+        if iri.startswith(namespace):
+            return prefix + iri[len(namespace) :]
+    return iri
 
 
-def name(value: Value) -> str:
-    if value.label:
-        return value.label.get("en") or value.label.get("ja") or value.text
-    return value.text
+def render_page(
+    template: str,
+    snapshot: Snapshot,
+    links: Links,
+    lang: str,
+    languages: Sequence[str] = (),
+    **context: Any,
+) -> str:
+    """The one render function of every HTML page, live or static: the same base layout and helpers."""
+
+    def tx(value: Text | None) -> str:
+        return text(value, lang) if value else ""
+
+    def other(value: Text | None) -> str:
+        """The other language's text, when it differs from the page's (shown beside it)."""
+        if not value:
+            return ""
+        second = text(value, "en" if lang == "ja" else "ja")
+        return "" if second == tx(value) else second
+
+    sentences = relation_names(snapshot)
+
+    def called(value: Value | Description) -> Text:
+        """How a resource is called: a relation statement read as a sentence, else its label, else its id."""
+        if value.iri in sentences:
+            return sentences[value.iri]
+        if value.label:
+            return value.label
+        return {"en": value.text if isinstance(value, Value) else value.id}
+
+    def name(value: Value | Description) -> str:
+        return tx(called(value))
+
+    def predicate_name(predicate: str) -> str:
+        label = snapshot.tables.labels.get(predicate)
+        return tx(label) if label else compact(predicate)
+
+    return TEMPLATES.get_template(template).render(
+        snapshot=snapshot,
+        links=links,
+        lang=lang,
+        other_lang="en" if lang == "ja" else "ja",
+        languages=languages,
+        language_names=LANGUAGE_NAMES,
+        navigation=NAVIGATION,
+        t=translator(lang),
+        tx=tx,
+        other=other,
+        compact=compact,
+        name=name,
+        called=called,
+        predicate_name=predicate_name,
+        as_of=lambda date: as_of(date, lang),
+        **context,
+    )
 
 
-def render_resource(snapshot: Snapshot, resource_name: str, lang: str = "en") -> str | None:
+@dataclass(frozen=True)
+class Shown:
+    """One predicate of a resource as its page shows it: every value of that predicate, in graph order."""
+
+    predicate: str
+    label: Text
+    values: tuple[Value, ...]
+
+
+def _blank(graph: Graph, node: BNode, snapshot: Snapshot) -> tuple[Value, ...]:
+    """What a blank node stands for, by its content: a blank node's own id is random per parse and means
+    nothing to a reader, so it is never shown (which also keeps the static site byte-identical)."""
+    members = graph.value(node, OWL.unionOf)
+    if isinstance(members, BNode):
+        found = []
+        for item in Collection(graph, members):
+            iri = str(item)
+            found.append(Value(compact(iri), iri, snapshot.tables.labels.get(iri)))
+        return tuple(found)
+    kind = graph.value(node, RDF.type)
+    return (Value("[" + compact(str(kind)) + "]" if isinstance(kind, URIRef) else "[]"),)
+
+
+# The sentences of the relation statements (hv:ComponentRelation has no label of its own), per snapshot.
+_SENTENCES: dict[str, dict[str, Text]] = {}
+
+
+def relation_names(snapshot: Snapshot) -> dict[str, Text]:
+    """Each documented relation read as a sentence in both languages: "VSC sends I/O to VMBus",
+    "VSCはVMBusにI/O要求を渡す" (the Japanese labels of relations are the predicate with its particle)."""
+    if snapshot.content_hash not in _SENTENCES:
+        _SENTENCES.clear()
+        tables = snapshot.tables
+        names: dict[str, Text] = {}
+        for relation in tables.relations:
+            subject = tables.components[relation.subject].label
+            target = tables.components[relation.object].label
+            verb = tables.labels.get(relation.predicate, {"en": compact(relation.predicate)})
+            names[relation.iri] = {
+                "en": f"{text(subject, 'en')} {text(verb, 'en')} {text(target, 'en')}",
+                "ja": f"{text(subject, 'ja')}は{text(target, 'ja')}{text(verb, 'ja')}",
+            }
+        _SENTENCES[snapshot.content_hash] = names
+    return _SENTENCES[snapshot.content_hash]
+
+
+def statements(snapshot: Snapshot, found: Description) -> tuple[Shown, ...]:
+    by_predicate: dict[str, list[Value]] = {}
+    labels: dict[str, Text] = {}
+    for statement, (_, _, obj) in zip(found.outgoing, found.triples, strict=True):
+        values = _blank(snapshot.graph, obj, snapshot) if isinstance(obj, BNode) else (_shown_value(statement.value),)
+        by_predicate.setdefault(statement.predicate, []).extend(values)
+        known = snapshot.tables.labels.get(statement.predicate)
+        labels[statement.predicate] = known or {"en": compact(statement.predicate)}
+    return tuple(Shown(p, labels[p], tuple(v)) for p, v in by_predicate.items())
+
+
+def _shown_value(value: Value) -> Value:
+    if value.iri is not None and not value.iri.startswith(BASE) and value.label is None:
+        return Value(compact(value.iri), value.iri)
+    return value
+
+
+def render_resource(
+    snapshot: Snapshot,
+    resource_name: str,
+    lang: str = "en",
+    links: Links | None = None,
+    languages: Sequence[str] = (),
+) -> str | None:
     found = describe(snapshot, resource_name)
     if found is None:
         return None
-    return TEMPLATES.get_template("resource.html").render(d=found, link=link, name=name, lang=lang)
+    return render_page(
+        "resource.html",
+        snapshot,
+        links or Links.for_live(lang),
+        lang,
+        languages,
+        d=found,
+        shown=statements(snapshot, found),
+    )
 
 
 def _graph_of(snapshot: Snapshot, resource_name: str) -> Graph | None:
