@@ -8,15 +8,22 @@ known names, ranked by similarity of the folded forms.
 from __future__ import annotations
 
 import difflib
+import heapq
 import unicodedata
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
 
 from graph.model import Named, SearchHit
 from graph.tables import Tables, local_id
 
 # Longest name we try to resolve; anything longer is refused by the callers as bad input.
 MAX_NAME_LENGTH = 200
+# Up to this many names of a kind, `suggest` scores every one; above it (a large catalogue), only the names
+# that share the most letter pairs with the asked name, so a misspelling costs the same on any graph size.
+EXHAUSTIVE_NAMES = 2000
+SHORTLIST = 200
+MEMO_ENTRIES = 10_000
 
 
 def fold(name: str) -> str:
@@ -31,6 +38,9 @@ class NameIndex:
     types: dict[str, str]
     names_of: dict[str, tuple[str, ...]]
     tables: Tables
+    # Per-index memo of suggestions and of the per-kind candidate lists; the index is per snapshot, so
+    # this is dropped with it.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def resolve(self, name: str, kind: str) -> Named | None:
         """The one resource of this kind that the name denotes, or None."""
@@ -47,17 +57,58 @@ class NameIndex:
     def suggest(self, name: str, kind: str, limit: int = 5) -> tuple[Named, ...]:
         """Known names of this kind closest to `name`, best first."""
         key = fold(name)
+        memo_key = ("suggest", key, kind, limit)
+        found: tuple[Named, ...] | None = self.memo.get(memo_key)
+        if found is None:
+            found = self._suggest(key, kind, limit)
+            if len(self.memo) >= MEMO_ENTRIES:
+                self.memo.clear()
+            self.memo[memo_key] = found
+        return found
+
+    def _kind(self, kind: str) -> tuple[list[tuple[str, str]], dict[str, list[int]]]:
+        """(iri, folded name) of every name of this kind, and which of them hold each pair of letters."""
+        cached: tuple[list[tuple[str, str]], dict[str, list[int]]] | None = self.memo.get(("kind", kind))
+        if cached is None:
+            pairs = [
+                (iri, name) for iri, names in self.names_of.items() if self.types.get(iri) == kind for name in names
+            ]
+            postings: dict[str, list[int]] = defaultdict(list)
+            if len(pairs) > EXHAUSTIVE_NAMES:
+                for number, (_, name) in enumerate(pairs):
+                    for bigram in set(_bigrams(name)):
+                        postings[bigram].append(number)
+            cached = (pairs, dict(postings))
+            self.memo[("kind", kind)] = cached
+        return cached
+
+    def _suggest(self, key: str, kind: str, limit: int) -> tuple[Named, ...]:
+        pairs, postings = self._kind(kind)
+        if len(pairs) > EXHAUSTIVE_NAMES:
+            shared: Counter[int] = Counter()
+            for bigram in set(_bigrams(key)):
+                shared.update(postings.get(bigram, ()))
+            pairs = [pairs[n] for n in heapq.nlargest(SHORTLIST, shared, key=lambda n: (shared[n], -n))]
+        # The score: similarity, a tenth of the similarity of the sorted letters (ties go to the name made of
+        # the same characters: a transposition, "2080" -> "2008"), and half a point when one contains the
+        # other. Each matcher holds the asked name as its second sequence, which difflib analyses once.
+        exact = difflib.SequenceMatcher(None, "", key, autojunk=False)
+        letters = difflib.SequenceMatcher(None, "", sorted(key), autojunk=False)
+        bounded = []
+        for iri, candidate in pairs:
+            exact.set_seq1(candidate)
+            bonus = 0.5 if key and (key in candidate or candidate in key) else 0.0
+            # quick_ratio() is an upper bound of ratio(), and the sorted letters' ratio is at most 1
+            bounded.append((exact.quick_ratio() + 0.1 + bonus, bonus, iri, candidate))
+        bounded.sort(key=lambda item: -item[0])
         best: dict[str, float] = {}
-        for iri, folded_names in self.names_of.items():
-            if self.types.get(iri) != kind:
-                continue
-            for candidate in folded_names:
-                score = difflib.SequenceMatcher(None, key, candidate).ratio()
-                # ties go to the name made of the same characters (a transposition: "2080" -> "2008")
-                score += 0.1 * difflib.SequenceMatcher(None, sorted(key), sorted(candidate)).ratio()
-                if key and (key in candidate or candidate in key):
-                    score += 0.5
-                best[iri] = max(best.get(iri, 0.0), score)
+        for bound, bonus, iri, candidate in bounded:
+            if len(best) >= limit and bound < sorted(best.values(), reverse=True)[limit - 1]:
+                break  # no name left can reach the top `limit`, nor change a score in it
+            exact.set_seq1(candidate)
+            letters.set_seq1(sorted(candidate))
+            score = exact.ratio() + 0.1 * letters.ratio() + bonus
+            best[iri] = max(best.get(iri, 0.0), score)
         ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
         return tuple(self.tables.named(iri) for iri, score in ranked[:limit] if score > 0.3)
 
@@ -81,6 +132,10 @@ class NameIndex:
             hits.append(SearchHit(local_id(iri), iri, self.types.get(iri, ""), self.tables.labels[iri], score))
         hits.sort(key=lambda h: (-h.score, h.type, h.id))
         return tuple(hits[:limit])
+
+
+def _bigrams(text: str) -> list[str]:
+    return [text[i : i + 2] for i in range(len(text) - 1)] or [text]
 
 
 def build_name_index(tables: Tables) -> NameIndex:

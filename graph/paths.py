@@ -58,11 +58,22 @@ def _component(snapshot: Snapshot, component_id: str, argument: str) -> Componen
 
 
 def io_path(snapshot: Snapshot, product: str, mode: IoMode) -> ArchitecturePath | None:
-    """The path a virtual machine's device I/O takes to the hardware; None if the product has none."""
+    """The path a virtual machine's device I/O takes to the hardware; None if the product has none.
+
+    Every verdict shows one, so it is worked out once per snapshot and product (snapshot.memo).
+    """
     from graph.catalog import require_product
 
-    tables = snapshot.tables
     product = require_product(snapshot, product).id
+    key = ("io_path", product, mode)
+    if key not in snapshot.memo:
+        snapshot.memo[key] = _io_path(snapshot, product, mode)
+    found: ArchitecturePath | None = snapshot.memo[key]
+    return found
+
+
+def _io_path(snapshot: Snapshot, product: str, mode: IoMode) -> ArchitecturePath | None:
+    tables = snapshot.tables
     definition = next((p for p in tables.io_paths if p.product == product and p.mode is mode), None)
     if definition is None:
         return None

@@ -6,7 +6,8 @@ Turtle file reads where and why without opening Python.
 
 from __future__ import annotations
 
-from pyshacl import validate as shacl_validate
+import hashlib
+
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
 
@@ -19,8 +20,11 @@ HV = Namespace("https://hyperv-kg.example.org/id/ontology/")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 
 
-def validate(loaded: Loaded, layout: DataLayout) -> list[Problem]:
-    return [*check_shapes(loaded), *check_violation_queries(loaded), *check_quotes(loaded, layout)]
+def validate(loaded: Loaded, layout: DataLayout) -> tuple[list[Problem], dict[str, str]]:
+    """Every problem found, and the source files the quotes were checked against (name -> sha256)."""
+    sources: dict[str, str] = {}
+    problems = [*check_shapes(loaded), *check_violation_queries(loaded), *check_quotes(loaded, layout, sources)]
+    return problems, sources
 
 
 def _file_of(loaded: Loaded, node: object) -> str | None:
@@ -29,6 +33,9 @@ def _file_of(loaded: Loaded, node: object) -> str | None:
 
 
 def check_shapes(loaded: Loaded) -> list[Problem]:
+    # Imported here: pyshacl takes a noticeable part of a cold start, and a cached snapshot never needs it.
+    from pyshacl import validate as shacl_validate
+
     # The ontology is part of the data graph, so sh:targetClass reaches instances of subclasses.
     _conforms, report, _text = shacl_validate(
         loaded.graph, shacl_graph=loaded.shapes, inference="none", advanced=True, allow_warnings=True
@@ -69,10 +76,16 @@ def check_violation_queries(loaded: Loaded) -> list[Problem]:
     return problems
 
 
-def check_quotes(loaded: Loaded, layout: DataLayout) -> list[Problem]:
-    """Every quote must stand, letter for letter, in the source file of its document."""
+def check_quotes(loaded: Loaded, layout: DataLayout, sources: dict[str, str] | None = None) -> list[Problem]:
+    """Every quote must stand, letter for letter, in the source file of its document.
+
+    `sources` receives the sha256 of each source file read, so a cached verdict can tell when one changed.
+    """
     problems = []
     texts: dict[str, str] = {}
+    # A quote that is a whole line is found in a set; only the others are searched for in the text, which
+    # keeps a catalogue of many thousand passages from searching megabytes once per passage.
+    lines: dict[str, set[str]] = {}
     for passage, quote in loaded.graph.subject_objects(HV.quote):
         document = loaded.graph.value(passage, DCTERMS.isPartOf)
         source = loaded.graph.value(document, HV.sourceFile) if document is not None else None
@@ -81,8 +94,13 @@ def check_quotes(loaded: Loaded, layout: DataLayout) -> list[Problem]:
         name = str(source)
         if name not in texts:
             path = layout.root / name
-            texts[name] = path.read_text(encoding="utf-8") if path.is_file() else ""
-        if not isinstance(quote, Literal) or str(quote) not in texts[name]:
+            data = path.read_bytes() if path.is_file() else b""
+            texts[name] = data.decode("utf-8")
+            lines[name] = set(texts[name].splitlines())
+            if sources is not None:
+                sources[name] = hashlib.sha256(data).hexdigest()
+        text = str(quote)
+        if not isinstance(quote, Literal) or (text not in lines[name] and text not in texts[name]):
             problems.append(
                 Problem(
                     _file_of(loaded, passage),

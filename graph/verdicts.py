@@ -11,6 +11,7 @@ The reading of the article that these functions apply (docs/decisions.md says it
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from graph.catalog import require_product
@@ -69,6 +70,45 @@ def _sp(number: int, lang: str = "en") -> str:
     return f"SP{number}"
 
 
+class _Index:
+    """The rows and statements of each product and operating system, and each product's table evidence.
+
+    Built on a snapshot's first verdict and kept in snapshot.memo: a verdict then reads a few dictionary
+    entries instead of scanning every row, so it costs the same on the article's graph and on a large one.
+    """
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        tables = snapshot.tables
+        self.guest_rows: dict[str, list[GuestRow]] = defaultdict(list)
+        self.guest_rows_of: dict[tuple[str, str], list[GuestRow]] = defaultdict(list)
+        for row in tables.guest_rows:
+            self.guest_rows[row.product].append(row)
+            self.guest_rows_of[(row.product, row.operating_system.iri)].append(row)
+        self.host_rows: dict[str, list[HostRow]] = defaultdict(list)
+        for host in tables.host_rows:
+            self.host_rows[host.product].append(host)
+        self.statements: dict[tuple[str, str, str], list[NotSupported]] = defaultdict(list)
+        for statement in tables.not_supported:
+            self.statements[(statement.role, statement.product, statement.operating_system)].append(statement)
+        self.evidence: dict[tuple[str, str], tuple[Citation, ...]] = {}
+
+    def table_evidence(self, snapshot: Snapshot, role: str, product: str, product_iri: str) -> tuple[Citation, ...]:
+        """What the product's table rests on; for a product with no table, what the source says of the product."""
+        key = (role, product)
+        if key not in self.evidence:
+            rows = self.guest_rows[product] if role == "guest" else self.host_rows[product]
+            tables = snapshot.tables
+            self.evidence[key] = tables.shared_citations([r.iri for r in rows]) or tables.cite(product_iri)
+        return self.evidence[key]
+
+
+def _index(snapshot: Snapshot) -> _Index:
+    index: _Index | None = snapshot.memo.get("verdict_index")
+    if index is None:
+        index = snapshot.memo.setdefault("verdict_index", _Index(snapshot))
+    return index
+
+
 def _evidence(snapshot: Snapshot, *iris: str) -> tuple[Citation, ...]:
     return snapshot.tables.cite(*iris)
 
@@ -119,21 +159,18 @@ def check_guest(
                 "ja": f"servicePack: 0(SPなし)以上を指定してください({service_pack})",
             },
         )
-    tables = snapshot.tables
+    index = _index(snapshot)
     emulated = io_path(snapshot, prod.id, IoMode.EMULATED) or _empty_path(IoMode.EMULATED)
-    product_rows = [r for r in tables.guest_rows if r.product == prod.id]
     # what the table rests on; for a product with no table, what the source says of the product itself
-    table_evidence = tables.shared_citations([r.iri for r in product_rows]) or tables.cite(prod.iri)
+    table_evidence = index.table_evidence(snapshot, "guest", prod.id, prod.iri)
 
     os = snapshot.names.resolve(operating_system, "OperatingSystem")
     if os is None:
         reason = _unknown_os(snapshot, operating_system, table_evidence)
         return GuestVerdict(False, None, False, emulated, (reason,))
 
-    rows = [r for r in product_rows if r.operating_system.iri == os.iri]
-    statements = [
-        n for n in tables.not_supported if n.role == "guest" and n.product == prod.id and n.operating_system == os.iri
-    ]
+    rows = index.guest_rows_of.get((prod.id, os.iri), [])
+    statements = index.statements.get(("guest", prod.id, os.iri), [])
     reasons: list[Reason] = []
     os_name = {lang: os.label.get(lang) or os.id for lang in ("en", "ja")}
 
@@ -313,8 +350,9 @@ def check_host(
     require_name("operatingSystem", operating_system)
     require_name("edition", edition)
     tables = snapshot.tables
-    product_rows = [r for r in tables.host_rows if r.product == prod.id]
-    table_evidence = tables.shared_citations([r.iri for r in product_rows]) or tables.cite(prod.iri)
+    index = _index(snapshot)
+    product_rows = index.host_rows.get(prod.id, [])
+    table_evidence = index.table_evidence(snapshot, "host", prod.id, prod.iri)
     os = snapshot.names.resolve(operating_system, "OperatingSystem")
     if os is None:
         return HostVerdict(False, (_unknown_os(snapshot, operating_system, table_evidence),))
@@ -347,9 +385,7 @@ def check_host(
             ),
             os,
         )
-    statements = [
-        n for n in tables.not_supported if n.role == "host" and n.product == prod.id and n.operating_system == os.iri
-    ]
+    statements = index.statements.get(("host", prod.id, os.iri), [])
     reasons: list[Reason] = []
     candidates = [r for r in rows if r.architecture is architecture]
     if not candidates:

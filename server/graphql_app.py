@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
-from collections.abc import Mapping
+import os
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 import strawberry
 from graphql import (
@@ -47,16 +48,16 @@ from graphql import (
     specified_rules,
     validate,
 )
-from graphql.execution import get_variable_values
+from graphql import execute as graphql_execute
 from graphql.language import Lexer, TokenKind
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.extensions import DisableValidation
 from strawberry.types import ExecutionContext
-from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from graph.model import BadInput
 from server.graphql_schema import Context, Query
@@ -245,7 +246,7 @@ def check_limits(document: DocumentNode, operation: OperationDefinitionNode) -> 
         )
 
 
-# --- one request ----------------------------------------------------------------------------------
+# --- one request ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -255,25 +256,56 @@ class GraphQLRequest:
     operation_name: str | None
 
 
-def _prepare(request: GraphQLRequest) -> None:
-    """Lex, parse, pick the operation, check the limits, validate, coerce the variables, or RequestError."""
-    if count_tokens(request.query, MAX_TOKENS) > MAX_TOKENS:
+@dataclass(frozen=True)
+class Prepared:
+    """What a query text comes to before any variable is read: a checked document, or the errors to answer."""
+
+    document: DocumentNode | None
+    errors: list[dict[str, Any]] | None = None
+    # Only checkGuest / checkHost at the root: small, bounded work that runs on the event loop (no thread hop).
+    quick: bool = False
+
+
+# strawberry's check, typed as graphql-core declares it
+_IS_AWAITABLE = cast("Callable[[Any], TypeGuard[Awaitable[Any]]]", optimized_is_awaitable)
+QUICK_ROOTS = frozenset({"checkGuest", "checkHost", "__typename"})
+
+
+@lru_cache(maxsize=256)
+def prepare(query: str, operation_name: str | None) -> Prepared:
+    """Lex, parse, pick the operation, check the limits and validate, once per (query text, operation name).
+
+    The schema never changes while the process runs, so the outcome depends on these two strings alone; the
+    portals send a handful of operation texts, so nearly every request is a hit.
+    """
+    try:
+        return _prepare(query, operation_name)
+    except RequestError as err:
+        return Prepared(None, err.errors)
+
+
+def _prepare(query: str, operation_name: str | None) -> Prepared:
+    try:
+        tokens = count_tokens(query, MAX_TOKENS)
+    except GraphQLError as err:  # the lexer refuses a character, a number or an unterminated string
+        raise reject("GRAPHQL_PARSE_FAILED", err.message, f"クエリを構文解析できません: {err.message}") from err
+    if tokens > MAX_TOKENS:
         raise reject(
             "QUERY_TOO_COMPLEX",
             f"The query has more than {MAX_TOKENS} tokens.",
             f"クエリのトークン数が{MAX_TOKENS}を超えています。",
         )
     try:
-        document = parse(request.query)
+        document = parse(query)
     except GraphQLError as err:
         raise reject("GRAPHQL_PARSE_FAILED", err.message, f"クエリを構文解析できません: {err.message}") from err
-    operation = get_operation_ast(document, request.operation_name)
+    operation = get_operation_ast(document, operation_name)
     if operation is None:
-        if request.operation_name:
+        if operation_name:
             raise reject(
                 "BAD_REQUEST",
-                f"The document has no operation named {request.operation_name[:80]!r}.",
-                f"{request.operation_name[:80]!r} という名前の操作はありません。",
+                f"The document has no operation named {operation_name[:80]!r}.",
+                f"{operation_name[:80]!r} という名前の操作はありません。",
             )
         raise reject(
             "BAD_REQUEST",
@@ -291,33 +323,90 @@ def _prepare(request: GraphQLRequest) -> None:
     errors = validate(SCHEMA._schema, document, specified_rules)
     if errors:
         raise RequestError([_validation_error(e) for e in errors])
-    coerced = get_variable_values(
-        SCHEMA._schema, operation.variable_definitions or (), request.variables or {}, max_errors=20
+    quick = all(
+        isinstance(selection, FieldNode) and selection.name.value in QUICK_ROOTS
+        for selection in operation.selection_set.selections
     )
-    if isinstance(coerced, list):
-        raise RequestError([_variable_error(e) for e in coerced])
+    return Prepared(document, quick=quick)
 
 
 def execute(request: GraphQLRequest, context: Context) -> dict[str, Any]:
-    """The JSON response body for one GraphQL request (runs in a worker thread)."""
-    try:
-        _prepare(request)
-    except RequestError as err:
-        return {"errors": err.errors}
-    result = SCHEMA.execute_sync(
-        request.query,
-        variable_values=request.variables,
+    """The JSON response body for one GraphQL request."""
+    prepared = prepare(request.query, request.operation_name)
+    if prepared.document is None:
+        return {"errors": prepared.errors}
+    # graphql-core directly on the prepared document: strawberry's execute_sync would parse the text again.
+    # The schema has no extension that hooks execution (DisableValidation acts before it), so this is the
+    # call strawberry makes.
+    result = graphql_execute(
+        SCHEMA._schema,
+        prepared.document,
         context_value=context,
+        variable_values=request.variables,
         operation_name=request.operation_name,
-        allowed_operation_types=(StrawberryOperationType.QUERY,),
+        is_awaitable=_IS_AWAITABLE,
     )
-    body: dict[str, Any] = {}
+    assert not isinstance(result, Awaitable)  # every resolver is synchronous
     errors = result.errors or []
+    if result.data is None and errors and all(e.path is None for e in errors):
+        # Nothing ran: the variables do not fit their definitions (graphql-core coerces them first).
+        return {"errors": [_variable_error(e) for e in errors]}
+    body: dict[str, Any] = {}
     if result.data is not None or any(e.path is not None for e in errors):
         body["data"] = result.data
     if errors:
         body["errors"] = [_classify(e, context.request_id) for e in errors]
     return body
+
+
+def _internal_error_in(body: Mapping[str, Any]) -> bool:
+    return any(e.get("extensions", {}).get("code") == "INTERNAL_SERVER_ERROR" for e in body.get("errors", ()))
+
+
+# --- whole answers, per snapshot --------------------------------------------------------------------------
+
+
+class AnswerCache:
+    """Encoded response bodies by request bytes, for one snapshot: the portals repeat the same questions.
+
+    An answer is a function of the request and the snapshot alone (a request reads `holder.current` once), so
+    it is kept with the snapshot it was computed on and dropped with it: `for_snapshot` starts afresh as soon
+    as the holder serves another snapshot. Answers that carry an internal error (with its request id) are not
+    kept. Bounded by entries and bytes, least recently used out first. Used from the event loop only.
+    """
+
+    def __init__(self, max_entries: int = 4096, max_bytes: int = 32 * 1024 * 1024) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.snapshot: object = None
+        self._answers: OrderedDict[bytes, bytes] = OrderedDict()
+        self._bytes = 0
+
+    def for_snapshot(self, snapshot: object) -> AnswerCache:
+        if snapshot is not self.snapshot:
+            self.snapshot = snapshot
+            self._answers.clear()
+            self._bytes = 0
+        return self
+
+    def get(self, key: bytes) -> bytes | None:
+        answer = self._answers.get(key)
+        if answer is not None:
+            self._answers.move_to_end(key)
+        return answer
+
+    def put(self, key: bytes, answer: bytes) -> None:
+        size = len(key) + len(answer)
+        if size > self.max_bytes // 16 or key in self._answers:
+            return
+        self._answers[key] = answer
+        self._bytes += size
+        while len(self._answers) > self.max_entries or self._bytes > self.max_bytes:
+            old_key, old = self._answers.popitem(last=False)
+            self._bytes -= len(old_key) + len(old)
+
+    def __len__(self) -> int:
+        return len(self._answers)
 
 
 # --- HTTP -----------------------------------------------------------------------------------------
@@ -372,17 +461,14 @@ def _graphql_request(params: Mapping[str, object]) -> GraphQLRequest:
     return GraphQLRequest(query, variables, operation_name or None)
 
 
-async def _read_request(request: Request) -> GraphQLRequest:
+async def _read_raw(request: Request) -> bytes:
+    """The bytes that determine the request (the query string of a GET, the body of a POST): the key of its
+    answer in the AnswerCache. Refuses what is too large or not JSON; parses nothing."""
     if request.method in ("GET", "HEAD"):
-        query_params = dict(request.query_params)
-        if sum(len(v) for v in query_params.values()) > MAX_BODY_BYTES:
-            raise reject(
-                "PAYLOAD_TOO_LARGE",
-                f"The query string is longer than {MAX_BODY_BYTES} characters.",
-                f"クエリ文字列が{MAX_BODY_BYTES}文字を超えています。",
-                status=413,
-            )
-        return _graphql_request(query_params)
+        raw: bytes = request.scope.get("query_string", b"")
+        if len(raw) > 3 * MAX_BODY_BYTES:  # percent-encoded: decoded below and measured again
+            raise _query_string_too_long()
+        return b"?" + raw
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise reject(
@@ -391,9 +477,26 @@ async def _read_request(request: Request) -> GraphQLRequest:
             "Content-Type: application/json の JSON 本文を POST してください。",
             status=415,
         )
-    body = await _read_body(request)
+    return await _read_body(request)
+
+
+def _query_string_too_long() -> RequestError:
+    return reject(
+        "PAYLOAD_TOO_LARGE",
+        f"The query string is longer than {MAX_BODY_BYTES} characters.",
+        f"クエリ文字列が{MAX_BODY_BYTES}文字を超えています。",
+        status=413,
+    )
+
+
+def _parse_request(request: Request, raw: bytes) -> GraphQLRequest:
+    if request.method in ("GET", "HEAD"):
+        query_params = dict(request.query_params)
+        if sum(len(v) for v in query_params.values()) > MAX_BODY_BYTES:
+            raise _query_string_too_long()
+        return _graphql_request(query_params)
     try:
-        text = body.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise _bad_request("The body is not UTF-8.", "本文が UTF-8 ではありません。") from err
     params = _json_value(text, "The body", "本文")
@@ -405,6 +508,11 @@ async def _read_request(request: Request) -> GraphQLRequest:
     if not isinstance(params, dict):
         raise _bad_request("The body must be a JSON object.", "本文は JSON オブジェクトにしてください。")
     return _graphql_request(params)
+
+
+def _encode(body: Mapping[str, Any]) -> bytes:
+    """As JSONResponse encodes: UTF-8, no ASCII escapes, compact."""
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
 
 
 def _respond(body: Mapping[str, Any], status: int, request_id: str) -> Response:
@@ -419,25 +527,38 @@ def _wants_ide(request: Request) -> bool:
     )
 
 
-def graphql_routes(holder: SnapshotHolder) -> list[BaseRoute]:
+def graphql_routes(holder: SnapshotHolder, answers: AnswerCache | None = None) -> list[BaseRoute]:
     """/graphql (GET, POST) and the IDE's files under /graphql/static/."""
+    cache = answers if answers is not None else AnswerCache()
 
     async def endpoint(request: Request) -> Response:
-        request_id = uuid.uuid4().hex[:12]
+        request_id = os.urandom(6).hex()
         try:
             if _wants_ide(request):
                 return ide_page(request)
-            graphql_request = await _read_request(request)
+            key = await _read_raw(request)
             snapshot = holder.current  # read once: the request finishes on this snapshot
-            if snapshot is None:
-                unavailable = error(
-                    "SERVICE_UNAVAILABLE",
-                    "The knowledge graph is not loaded yet; try again shortly.",
-                    "ナレッジグラフをまだ読み込んでいます。しばらくしてから再度お試しください。",
-                )
-                return _respond({"errors": [unavailable]}, 503, request_id)
-            body = await run_in_threadpool(execute, graphql_request, Context(snapshot, request_id))
-            return _respond(body, 200, request_id)
+            answers = cache.for_snapshot(snapshot) if snapshot is not None else None
+            # A hit needs no parsing at all: only well-formed requests' answers are kept.
+            answer = answers.get(key) if answers is not None else None
+            if answer is None:
+                graphql_request = _parse_request(request, key)
+                if snapshot is None or answers is None:
+                    unavailable = error(
+                        "SERVICE_UNAVAILABLE",
+                        "The knowledge graph is not loaded yet; try again shortly.",
+                        "ナレッジグラフをまだ読み込んでいます。しばらくしてから再度お試しください。",
+                    )
+                    return _respond({"errors": [unavailable]}, 503, request_id)
+                context = Context(snapshot, request_id)
+                if prepare(graphql_request.query, graphql_request.operation_name).quick:
+                    body = execute(graphql_request, context)
+                else:
+                    body = await run_in_threadpool(execute, graphql_request, context)
+                answer = _encode(body)
+                if not _internal_error_in(body) and answers.snapshot is snapshot:
+                    answers.put(key, answer)
+            return Response(answer, 200, {"X-Request-Id": request_id}, "application/json")
         except RequestError as err:
             return _respond({"errors": err.errors}, err.status, request_id)
         except Exception:

@@ -6,8 +6,8 @@ the `re` engine, so a thread running it can neither be interrupted nor stopped. 
 Why fork: a child inherits the snapshot (the rdflib graph, the imported parser) copy-on-write, so starting one
 costs milliseconds and nothing crosses the pipe but the job and its already-serialised answer.
 
-The event loop never blocks on a worker: the send/poll/recv exchange runs in a thread (anyio.to_thread), and a
-worker that overruns its time limit is killed with SIGKILL and replaced by a fresh one.
+The event loop never waits on a worker: it watches the worker's pipe (anyio.wait_readable) and reads the answer
+once it is there, and a worker that overruns its time limit is killed with SIGKILL and replaced by a fresh one.
 
 This module knows nothing about SPARQL: `setup(key)` runs in the child once, right after the fork, and returns
 the function that answers jobs there. The key is the snapshot; workers forked for an older snapshot are retired
@@ -20,8 +20,10 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import pickle
 import resource
 import signal
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -153,12 +155,15 @@ class WorkerPool(Generic[KeyT, JobT, ResultT]):
 
     async def _ask(self, worker: _Worker, job: JobT) -> ResultT:
         try:
-            reply = await anyio.to_thread.run_sync(
-                _exchange, worker.conn, job, self._time_limit, abandon_on_cancel=True
-            )
+            reply = await _exchange(worker.conn, job, self._time_limit)
         except (EOFError, OSError):
-            logger.error("SPARQL worker %s ended without answering", worker.process.pid)
+            # pyoxigraph (Rust) aborts the process when an allocation fails under the memory limit, where
+            # Python would raise MemoryError: an abort mid-job is that job's memory.
+            aborted = await anyio.to_thread.run_sync(_aborted, worker.process)
             self._kill(worker)
+            if aborted:
+                raise WorkerOutOfMemory from None
+            logger.error("SPARQL worker %s ended without answering", worker.process.pid)
             raise WorkerFailed from None
         except BaseException:
             # Cancelled (client gone, server stopping): the worker is mid-job, so it cannot be reused.
@@ -261,13 +266,57 @@ class WorkerPool(Generic[KeyT, JobT, ResultT]):
         self._ended = still
 
 
-def _exchange(conn: Connection[Any, Any], job: object, timeout: float) -> Reply | None:
-    """Send a job and wait for its answer; None when the time limit passed first. Runs in a thread."""
-    conn.send(job)
-    if not conn.poll(timeout):
-        return None
-    reply: Reply = conn.recv()
-    return reply
+async def _exchange(conn: Connection[Any, Any], job: object, timeout: float) -> Reply | None:
+    """Send a job and wait for its answer on the event loop; None when the time limit passed first.
+
+    The server's end of the pipe is non-blocking and the loop watches it (anyio.wait_readable / writable):
+    no thread, and a large answer is read as it arrives without ever stopping the loop. The framing is
+    multiprocessing's own (Connection.send/recv in the child): a 4-byte big-endian length, then the pickle.
+    """
+    fd = conn.fileno()
+    os.set_blocking(fd, False)
+    payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+    await _write_all(fd, _frame(len(payload)) + payload)
+    with anyio.move_on_after(timeout):
+        (size,) = struct.unpack("!i", await _read_exactly(fd, 4))
+        if size == -1:
+            (size,) = struct.unpack("!Q", await _read_exactly(fd, 8))
+        reply: Reply = pickle.loads(await _read_exactly(fd, size))  # noqa: S301 - our own child's answer
+        return reply
+    return None
+
+
+def _frame(size: int) -> bytes:
+    return struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!i", -1) + struct.pack("!Q", size)
+
+
+async def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:
+            await anyio.wait_writable(fd)
+
+
+async def _read_exactly(fd: int, size: int) -> bytes:
+    chunks: list[bytes] = []
+    while size:
+        try:
+            chunk = os.read(fd, min(size, 1 << 20))
+        except BlockingIOError:
+            await anyio.wait_readable(fd)
+            continue
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _aborted(process: ForkProcess) -> bool:
+    process.join(1.0)
+    return process.exitcode == -signal.SIGABRT
 
 
 def _join_all(processes: list[ForkProcess], timeout: float) -> None:

@@ -1,0 +1,267 @@
+"""A synthetic catalogue of the size you ask for: `python bench/catalogue.py DIR --triples N`.
+
+DIR becomes a data directory that `HVKG_DATA=DIR hvkg serve` and `hvkg --data DIR validate` accept: the
+checkout's ontology/ and queries/ are copied; graph/facts/ and graph/sources.ttl are generated, with many more
+operating systems (each with editions and an English and a Japanese name, a short form, and service packs),
+products, and guest support rows, every one citing a passage whose quote stands verbatim in
+graph/sources/synthetic.txt. The first few operating systems carry the article's names (Windows XP, Windows
+Server 2008, ...), so the portals' usual questions resolve on every size. The output is deterministic.
+
+The ontology alone is about 800 triples, so the 1k catalogue is the ontology and a few rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ONTOLOGY_TRIPLES = 793  # ontology/hvkg.ttl of the checkout (the shapes are not part of the served graph)
+FIXED_TRIPLES = 80  # the document, the enumerations and hyper-v, written once
+TRIPLES_PER_SYSTEM = 105  # one operating system with its editions, rows and passages (measured, see --check)
+FILES_EVERY = 1000  # operating systems per facts file
+
+PREFIXES = """@prefix hv: <https://hyperv-kg.example.org/id/ontology/> .
+@prefix kg: <https://hyperv-kg.example.org/id/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+"""
+
+KNOWN = [
+    ("Windows Server 2008", "W2K8"),
+    ("Windows XP", "WinXP"),
+    ("Windows Vista", "Vista"),
+    ("Windows Server 2003", "W2K3"),
+    ("Windows 2000 Server", "W2K"),
+    ("SUSE Linux Enterprise Server 10", "SLES10"),
+    ("Red Hat Linux 9", "RHL9"),
+]
+VENDORS = [
+    ("Contoso", "コントソ"),
+    ("Fabrikam", "ファブリカム"),
+    ("Northwind", "ノースウィンド"),
+    ("Litware", "リットウェア"),
+    ("Adatum", "アデイタム"),
+    ("Tailspin", "テイルスピン"),
+    ("Wingtip", "ウィングティップ"),
+    ("Proseware", "プロスウェア"),
+    ("Woodgrove", "ウッドグローブ"),
+    ("Lucerne", "ルツェルン"),
+]
+FAMILIES = [
+    ("Server", "サーバ"),
+    ("Linux", "リナックス"),
+    ("Desktop", "デスクトップ"),
+    ("Embedded", "組込み"),
+    ("Cloud", "クラウド"),
+]
+EDITIONS = [("Standard", "標準"), ("Enterprise", "エンタープライズ"), ("Datacenter", "データセンター"), ("Web", "Web")]
+PRODUCTS = 40  # synthetic products besides hyper-v
+
+
+@dataclass(frozen=True)
+class System:
+    number: int
+    en: str
+    ja: str
+    short: str
+
+
+def system(number: int) -> System:
+    if number < len(KNOWN):
+        en, short = KNOWN[number]
+        return System(number, en, en, short)
+    n = number - len(KNOWN)
+    vendor_en, vendor_ja = VENDORS[n % len(VENDORS)]
+    family_en, family_ja = FAMILIES[n // len(VENDORS) % len(FAMILIES)]
+    version = 1990 + n // (len(VENDORS) * len(FAMILIES)) % 40
+    release = n // (len(VENDORS) * len(FAMILIES) * 40)
+    suffix = f" R{release}" if release else ""
+    en = f"{vendor_en} {family_en} {version}{suffix}"
+    ja = f"{vendor_ja} {family_ja} {version}{suffix}"
+    return System(number, en, ja, f"{vendor_en[:3].upper()}{family_en[:1]}{version % 100:02d}{release or ''}")
+
+
+def literal(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class Writer:
+    """Numbers the passages and keeps their quotes, in order, for the source file."""
+
+    def __init__(self) -> None:
+        self.quotes: list[str] = []
+        self.row_numbers: dict[str, int] = {}
+
+    def passage(self, iri: str, quote: str, section: str) -> str:
+        self.quotes.append(quote)
+        return (
+            f"{iri} a hv:Passage ; hv:quote {literal(quote)}@ja ; hv:section {literal(section)}@ja ;\n"
+            f"    hv:position {len(self.quotes)} ; dcterms:isPartOf kg:doc-synthetic .\n"
+        )
+
+    def row_number(self, product: str) -> int:
+        self.row_numbers[product] = self.row_numbers.get(product, 0) + 1
+        return self.row_numbers[product]
+
+
+def fixed(writer: Writer) -> str:
+    parts = [
+        PREFIXES,
+        """kg:doc-synthetic a hv:Document ;
+    dcterms:title "合成カタログ"@ja , "Synthetic catalogue"@en ;
+    dcterms:publisher "hyperv-kg bench" ;
+    hv:asOf "2008-08" ;
+    hv:sourceFile "graph/sources/synthetic.txt" .
+""",
+        writer.passage("kg:p-syn-products", "合成カタログの製品と列挙値。", "製品"),
+        """kg:hyper-v a hv:Product ;
+    skos:prefLabel "Hyper-V"@en , "Hyper-V"@ja ; skos:altLabel "hyperv"@en ;
+    hv:architectureStyle kg:hypervisor-style ; prov:wasDerivedFrom kg:p-syn-products .
+kg:hypervisor-style a hv:ArchitectureStyle ; skos:prefLabel "hypervisor"@en , "ハイパーバイザ型"@ja ;
+    prov:wasDerivedFrom kg:p-syn-products .
+kg:hosted-style a hv:ArchitectureStyle ; skos:prefLabel "hosted"@en , "ホストOS型"@ja ;
+    prov:wasDerivedFrom kg:p-syn-products .
+kg:x86 a hv:CpuArchitecture ; skos:prefLabel "x86"@en , "x86"@ja ; skos:altLabel "32-bit"@en ;
+    prov:wasDerivedFrom kg:p-syn-products .
+kg:x64 a hv:CpuArchitecture ; skos:prefLabel "x64"@en , "x64"@ja ; skos:altLabel "64-bit"@en ;
+    prov:wasDerivedFrom kg:p-syn-products .
+kg:full-installation a hv:InstallationMode ; skos:prefLabel "full installation"@en , "完全"@ja ;
+    prov:wasDerivedFrom kg:p-syn-products .
+kg:server-core a hv:InstallationMode ; skos:prefLabel "Server Core"@en , "Server Core"@ja ;
+    prov:wasDerivedFrom kg:p-syn-products .
+kg:synthetic-io a hv:IoMode ; skos:prefLabel "synthetic devices"@en , "VMBus経由"@ja ;
+    prov:wasDerivedFrom kg:p-syn-products .
+kg:emulated-io a hv:IoMode ; skos:prefLabel "emulated devices"@en , "エミュレーション"@ja ;
+    prov:wasDerivedFrom kg:p-syn-products .
+""",
+    ]
+    return "".join(parts)
+
+
+def product(writer: Writer, number: int) -> str:
+    iri = f"kg:syn-product-{number}"
+    return writer.passage(
+        f"kg:p-syn-product-{number}", f"合成製品{number}はハイパーバイザ型の仮想化製品である。", "製品"
+    ) + (
+        f"{iri} a hv:Product ; skos:prefLabel {literal(f'Synthetic Virtualizer {number}')}@en , "
+        f"{literal(f'合成仮想化製品 {number}')}@ja ;\n"
+        f"    hv:architectureStyle kg:{'hypervisor' if number % 3 else 'hosted'}-style ; "
+        f"prov:wasDerivedFrom kg:p-syn-product-{number} .\n"
+    )
+
+
+def operating_system(writer: Writer, s: System, products: int) -> str:
+    os_iri = f"kg:syn-os-{s.number}"
+    editions = EDITIONS[: 2 + s.number % 3]
+    out = [
+        writer.passage(f"kg:p-syn-{s.number}-os", f"{s.ja}には{len(editions)}つのエディションがある。", s.ja),
+        f"{os_iri} a hv:OperatingSystem ; skos:prefLabel {literal(s.en)}@en , {literal(s.ja)}@ja ;\n"
+        f"    skos:altLabel {literal(s.short)}@en ; prov:wasDerivedFrom kg:p-syn-{s.number}-os .\n",
+    ]
+    for key, (en, ja) in enumerate(editions):
+        out.append(
+            f"{os_iri}-e{key} a hv:Edition ; skos:prefLabel {literal(en)}@en , {literal(ja)}@ja ;\n"
+            f"    hv:editionOf {os_iri} ; prov:wasDerivedFrom kg:p-syn-{s.number}-os .\n"
+        )
+    # Every system is a guest of hyper-v and of one synthetic product, on both architectures.
+    owners = ["hyper-v", f"syn-product-{s.number % products}"] if products else ["hyper-v"]
+    for owner in owners:
+        for arch in ("x86", "x64"):
+            packs = sorted({s.number % 3, 1 + s.number % 3})
+            most = 1 + (s.number + len(arch) + len(owner)) % 4
+            passage = f"kg:p-syn-{s.number}-{owner}-{arch}"
+            row = f"kg:syn-row-{s.number}-{owner}-{arch}"
+            sps = "/".join(f"SP{n}" if n else "SPなし" for n in packs)
+            out.append(writer.passage(passage, f"{s.ja} {sps}({arch})| {most} |", f"{owner}の対応ゲストOS"))
+            out.append(
+                f"{row} a hv:GuestSupport ;\n"
+                f"    skos:prefLabel {literal(f'{s.en} ({arch}) on {owner}: up to {most}')}@en , "
+                f"{literal(f'{s.ja}({arch}) {owner} 最大{most}')}@ja ;\n"
+                f"    hv:product kg:{owner} ; hv:operatingSystem {os_iri} ;\n"
+                f"    hv:edition {' , '.join(f'{os_iri}-e{k}' for k in range(len(editions)))} ;\n"
+                f"    hv:servicePack {' , '.join(str(n) for n in packs)} ; hv:architecture kg:{arch} ;\n"
+                f"    hv:maxVirtualProcessors {most} ; hv:rowNumber {writer.row_number(owner)} ;\n"
+                f'    hv:asOf "2008-08" ;\n'
+                f"    prov:wasDerivedFrom {passage} .\n"
+            )
+    return "".join(out)
+
+
+def systems_for(triples: int) -> tuple[int, int]:
+    """(operating systems, synthetic products) for about `triples` triples in the served graph."""
+    budget = max(0, triples - ONTOLOGY_TRIPLES - FIXED_TRIPLES)
+    products = min(PRODUCTS, budget // 5000)
+    budget -= products * 10
+    per_system = TRIPLES_PER_SYSTEM if products else TRIPLES_PER_SYSTEM // 2 + 5
+    return max(1, budget // per_system), products
+
+
+def chunks(count: int, size: int) -> Iterator[range]:
+    for start in range(0, count, size):
+        yield range(start, min(count, start + size))
+
+
+PROPOSED = Path(__file__).resolve().parent / "proposed-queries"
+
+
+def generate(directory: Path, triples: int, proposed_queries: bool = False) -> int:
+    """Write the catalogue; return how many operating systems it has.
+
+    proposed_queries: replace the checkout's queries by those of bench/proposed-queries/ (same results,
+    written so that pyoxigraph joins them in linear time; see bench/README.md).
+    """
+    if directory.exists():
+        shutil.rmtree(directory)
+    (directory / "graph" / "facts").mkdir(parents=True)
+    (directory / "graph" / "sources").mkdir()
+    shutil.copytree(ROOT / "ontology", directory / "ontology")
+    shutil.copytree(ROOT / "queries", directory / "queries")
+    if proposed_queries:
+        for path in PROPOSED.glob("*.rq"):
+            shutil.copy(path, directory / "queries" / path.name)
+    count, products = systems_for(triples)
+    writer = Writer()
+    facts = directory / "graph" / "facts"
+    head = fixed(writer) + "".join(product(writer, n) for n in range(products))
+    (facts / "products.ttl").write_text(head, encoding="utf-8")
+    for number, part in enumerate(chunks(count, FILES_EVERY)):
+        body = "".join(operating_system(writer, system(n), products) for n in part)
+        (facts / f"systems-{number:04d}.ttl").write_text(PREFIXES + body, encoding="utf-8")
+    # sources.ttl holds the passages in the article's layout; here they are written beside their facts, so
+    # sources.ttl only says what the catalogue is.
+    (directory / "graph" / "sources.ttl").write_text(
+        PREFIXES + "# The passages of the synthetic catalogue are written beside the facts they support.\n",
+        encoding="utf-8",
+    )
+    (directory / "graph" / "sources" / "synthetic.txt").write_text("\n".join(writer.quotes) + "\n", encoding="utf-8")
+    return count
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--triples", type=int, default=100_000)
+    parser.add_argument("--check", action="store_true", help="count the triples with pyoxigraph afterwards")
+    parser.add_argument("--proposed-queries", action="store_true", help="use bench/proposed-queries/*.rq")
+    args = parser.parse_args()
+    count = generate(args.directory, args.triples, args.proposed_queries)
+    print(f"{args.directory}: {count} operating systems")
+    if args.check:
+        import pyoxigraph as ox
+
+        store = ox.Store()
+        for path in [args.directory / "ontology" / "hvkg.ttl", args.directory / "graph" / "sources.ttl"]:
+            store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE)
+        for path in sorted((args.directory / "graph" / "facts").glob("*.ttl")):
+            store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE)
+        print(f"{len(store)} triples")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
