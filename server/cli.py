@@ -67,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
 
     query = sub.add_parser("query", help="run a SPARQL query (text, or @file, or a named query of queries/)")
     query.add_argument("query")
+
+    docs = sub.add_parser("docs", help="write the static documentation site")
+    docs.add_argument("out", type=Path)
+    docs.add_argument("--lang", choices=["ja", "en", "both"], default="both")
+
+    reload = sub.add_parser("reload", help="ask a running server to load the data again (SIGHUP)")
+    reload.add_argument("--pid", type=int, default=None, help="the server's process id (default: its pid file)")
     return parser
 
 
@@ -144,7 +151,8 @@ def cmd_path(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    snapshot = _snapshot(args)
+    # validate always means validating: never read a cached snapshot here
+    snapshot = build_snapshot(DataLayout(args.data) if args.data else DataLayout(), cache_dir=None)
     tables = snapshot.tables
     print(f"valid: {snapshot.triple_count} triples, content hash {snapshot.content_hash[:16]}")
     print(
@@ -182,21 +190,42 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
-    if args.data:
-        import os
+    from server.config import Config
+    from server.logs import uvicorn_log_config
 
+    if args.data:
         os.environ["HVKG_DATA"] = str(args.data.resolve())
+    config = Config.from_env()  # a bad HVKG_* value stops here, with a message naming it (exit 2)
     uvicorn.run(
         "server.main:app",
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level="info",
+        log_config=uvicorn_log_config(config),
+        log_level=config.log_level,
         timeout_graceful_shutdown=30,
+        # a new worker loads and validates the graph before it counts as started; give a busy machine time
+        timeout_worker_healthcheck=60,
     )
     return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from server.docs import write_site
+
+    written = write_site(_snapshot(args), args.out, args.lang)
+    print(f"wrote {len(written)} files to {args.out}")
+    return 0
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    from server.reload import signal_reload
+
+    return signal_reload(args.pid)
 
 
 COMMANDS = {
@@ -206,6 +235,8 @@ COMMANDS = {
     "check": cmd_check,
     "path": cmd_path,
     "query": cmd_query,
+    "docs": cmd_docs,
+    "reload": cmd_reload,
 }
 
 

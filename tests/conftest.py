@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,10 @@ from graph.layout import ROOT, DataLayout
 from graph.snapshot import Snapshot, build_snapshot
 
 ARTICLE = ROOT / "graph" / "sources" / "article-ja.txt"
+
+# The suite's validated-snapshot cache lives in its own temporary folder, never in the user's ~/.cache;
+# set before any test (or server subprocess, which inherits it) builds a snapshot.
+os.environ.setdefault("HVKG_CACHE_DIR", tempfile.mkdtemp(prefix="hvkg-test-cache-"))
 
 
 @pytest.fixture(scope="session")
