@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import struct
-import subprocess
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -16,8 +15,8 @@ import pytest
 from graph.layout import ROOT
 from graph.snapshot import Snapshot
 from server.docs import write_site
+from tests.browser import run_chromium
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 WIDTH, HEIGHT = 1200, 1600
 HEADER = (0x17, 0x32, 0x4F)  # the site header's background (docs.css)
@@ -33,31 +32,14 @@ def site(snapshot: Snapshot, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def screenshot(page: Path, png: Path, profile: Path) -> None:
-    assert Path(CHROMIUM).exists(), "Chromium is needed: apt-get install -y chromium (make test installs it)"
-    done = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--hide-scrollbars",
-            # Nothing may come from the network: no host name resolves, so a remote font or style would fail.
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            f"--user-data-dir={profile}",
-            f"--screenshot={png}",
-            f"--window-size={WIDTH},{HEIGHT}",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = run_chromium(
+        profile,
+        "--hide-scrollbars",
+        # Nothing may come from the network: no host name resolves, so a remote font or style would fail.
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--screenshot={png}",
+        f"--window-size={WIDTH},{HEIGHT}",
+        page.as_uri(),
     )
     assert png.is_file(), done.stderr[-2000:]
 

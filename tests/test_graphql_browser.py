@@ -8,7 +8,6 @@ off, so nothing could leave even if the page tried (and the NetLog would show th
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -21,9 +20,9 @@ from starlette.applications import Starlette
 from graph.snapshot import build_snapshot
 from server.graphql_app import graphql_routes
 from server.state import SnapshotHolder
+from tests.browser import run_chromium
 from tests.live import serve
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = Path(tempfile.gettempdir()) / "graphiql.png"  # /tmp/graphiql.png, to look at
 
 
@@ -37,31 +36,14 @@ def url() -> Iterator[str]:
 
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert Path(CHROMIUM).exists(), "Chromium is needed: apt-get install -y chromium (make test installs it)"
-    profile = tmp_path / "profile"
-    return subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--disable-default-apps",
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            f"--user-data-dir={profile}",
-            "--virtual-time-budget=10000",
-            "--window-size=1400,900",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
+    return run_chromium(
+        tmp_path / "profile",
+        "--disable-default-apps",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        "--virtual-time-budget=10000",
+        "--window-size=1400,900",
+        *args,
         timeout=90,
-        check=False,
     )
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +14,8 @@ from graph.snapshot import Snapshot
 from server.pages import page_routes
 from server.sparql import close, sparql_routes
 from server.state import SnapshotHolder
+from tests.browser import run_chromium
 from tests.live import serve
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -32,29 +29,12 @@ def base(snapshot: Snapshot) -> Iterator[str]:
 
 
 def chromium(tmp_path: Path, *args: str) -> str:
-    assert Path(CHROMIUM).exists(), "Chromium is needed: apt-get install -y chromium (make test installs it)"
-    result = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--virtual-time-budget=15000",
-            "--window-size=1300,1100",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = run_chromium(
+        tmp_path / "profile",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        "--virtual-time-budget=15000",
+        "--window-size=1300,1100",
+        *args,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
