@@ -206,24 +206,14 @@ def chunks(count: int, size: int) -> Iterator[range]:
         yield range(start, min(count, start + size))
 
 
-PROPOSED = Path(__file__).resolve().parent / "proposed-queries"
-
-
-def generate(directory: Path, triples: int, proposed_queries: bool = False) -> int:
-    """Write the catalogue; return how many operating systems it has.
-
-    proposed_queries: replace the checkout's queries by those of bench/proposed-queries/ (same results,
-    written so that pyoxigraph joins them in linear time; see bench/README.md).
-    """
+def generate(directory: Path, triples: int) -> int:
+    """Write the catalogue; return how many operating systems it has."""
     if directory.exists():
         shutil.rmtree(directory)
     (directory / "graph" / "facts").mkdir(parents=True)
     (directory / "graph" / "sources").mkdir()
     shutil.copytree(ROOT / "ontology", directory / "ontology")
     shutil.copytree(ROOT / "queries", directory / "queries")
-    if proposed_queries:
-        for path in PROPOSED.glob("*.rq"):
-            shutil.copy(path, directory / "queries" / path.name)
     count, products = systems_for(triples)
     writer = Writer()
     facts = directory / "graph" / "facts"
@@ -247,9 +237,8 @@ def main() -> int:
     parser.add_argument("directory", type=Path)
     parser.add_argument("--triples", type=int, default=100_000)
     parser.add_argument("--check", action="store_true", help="count the triples with pyoxigraph afterwards")
-    parser.add_argument("--proposed-queries", action="store_true", help="use bench/proposed-queries/*.rq")
     args = parser.parse_args()
-    count = generate(args.directory, args.triples, args.proposed_queries)
+    count = generate(args.directory, args.triples)
     print(f"{args.directory}: {count} operating systems")
     if args.check:
         import pyoxigraph as ox

@@ -255,8 +255,8 @@ def scale(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
     targets: list[tuple[str, Path | None]] = [("article", None)]
     for label in args.sizes:
-        directory = WORK / f"catalogue-{label}{'-proposed' if args.proposed_queries else ''}"
-        _generate(directory, SIZES[label], args.proposed_queries)
+        directory = WORK / f"catalogue-{label}"
+        _generate(directory, SIZES[label])
         targets.append((label, directory))
     for label, directory in targets:
         cache = Path(tempfile.mkdtemp(prefix="hvkg-cache-"))
@@ -277,16 +277,16 @@ def scale(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             shutil.rmtree(cache, ignore_errors=True)
         print(f"scale {label}: {entry}", flush=True)
-        out[label + (" (proposed queries)" if directory is not None and args.proposed_queries else "")] = entry
+        out[label] = entry
     return out
 
 
-def _generate(directory: Path, triples: int, proposed_queries: bool) -> None:
+def _generate(directory: Path, triples: int) -> None:
     marker = directory / ".generated"
     if marker.exists() and marker.read_text() == str(triples):
         return
     argv = [PYTHON, str(BENCH / "catalogue.py"), str(directory), "--triples", str(triples)]
-    subprocess.run([*argv, "--proposed-queries"] if proposed_queries else argv, check=True)
+    subprocess.run(argv, check=True)
     marker.write_text(str(triples))
 
 
@@ -428,7 +428,6 @@ def main() -> int:
     parser.add_argument("--sizes", nargs="*", default=list(SIZES), choices=list(SIZES))
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--patience", type=float, default=20.0, help="seconds to wait for a quiet machine per run")
-    parser.add_argument("--proposed-queries", action="store_true", help="catalogues with bench/proposed-queries")
     parser.add_argument("--no-install", action="store_true")
     parser.add_argument("--keep", action="store_true", help="merge into bench/results.json instead of replacing it")
     args = parser.parse_args()
