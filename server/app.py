@@ -23,8 +23,8 @@ from starlette.routing import BaseRoute, Route
 from graph.layout import DataLayout
 from graph.problems import InvalidGraph
 from graph.snapshot import Snapshot, build_snapshot
-from server.logs import RequestIdMiddleware
-from server.metrics import Metrics, MetricsMiddleware, metrics_endpoint
+from server.metrics import Metrics, metrics_endpoint
+from server.middleware import RequestMiddleware
 from server.reload import (
     Reloader,
     install_sighup,
@@ -124,7 +124,7 @@ def create_app(
 
             await close_sparql()  # the SPARQL worker processes end with the app
 
-    middleware = [Middleware(RequestIdMiddleware), Middleware(MetricsMiddleware, metrics=metrics)]
+    middleware = [Middleware(RequestMiddleware, metrics=metrics)]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.holder = holder
     app.state.metrics = metrics

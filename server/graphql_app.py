@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, TypeGuard, cast
@@ -61,6 +60,8 @@ from strawberry.types import ExecutionContext
 
 from graph.model import BadInput
 from server.graphql_schema import Context, Query
+from server.logs import request_id_of
+from server.metrics import graphql_operation
 from server.state import SnapshotHolder
 
 log = logging.getLogger(__name__)
@@ -264,6 +265,8 @@ class Prepared:
     errors: list[dict[str, Any]] | None = None
     # Only checkGuest / checkHost at the root: small, bounded work that runs on the event loop (no thread hop).
     quick: bool = False
+    # The operation's label in /metrics and the access line (server.metrics.graphql_operation).
+    label: str = "other"
 
 
 # strawberry's check, typed as graphql-core declares it
@@ -278,10 +281,11 @@ def prepare(query: str, operation_name: str | None) -> Prepared:
     The schema never changes while the process runs, so the outcome depends on these two strings alone; the
     portals send a handful of operation texts, so nearly every request is a hit.
     """
+    label = graphql_operation(operation_name, query)
     try:
-        return _prepare(query, operation_name)
+        return replace(_prepare(query, operation_name), label=label)
     except RequestError as err:
-        return Prepared(None, err.errors)
+        return Prepared(None, err.errors, label=label)
 
 
 def _prepare(query: str, operation_name: str | None) -> Prepared:
@@ -379,7 +383,7 @@ class AnswerCache:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.snapshot: object = None
-        self._answers: OrderedDict[bytes, bytes] = OrderedDict()
+        self._answers: OrderedDict[bytes, tuple[bytes, str]] = OrderedDict()
         self._bytes = 0
 
     def for_snapshot(self, snapshot: object) -> AnswerCache:
@@ -389,20 +393,21 @@ class AnswerCache:
             self._bytes = 0
         return self
 
-    def get(self, key: bytes) -> bytes | None:
-        answer = self._answers.get(key)
-        if answer is not None:
+    def get(self, key: bytes) -> tuple[bytes, str] | None:
+        """The encoded answer and the operation's label."""
+        entry = self._answers.get(key)
+        if entry is not None:
             self._answers.move_to_end(key)
-        return answer
+        return entry
 
-    def put(self, key: bytes, answer: bytes) -> None:
+    def put(self, key: bytes, answer: bytes, label: str) -> None:
         size = len(key) + len(answer)
         if size > self.max_bytes // 16 or key in self._answers:
             return
-        self._answers[key] = answer
+        self._answers[key] = (answer, label)
         self._bytes += size
         while len(self._answers) > self.max_entries or self._bytes > self.max_bytes:
-            old_key, old = self._answers.popitem(last=False)
+            old_key, (old, _) = self._answers.popitem(last=False)
             self._bytes -= len(old_key) + len(old)
 
     def __len__(self) -> int:
@@ -412,22 +417,25 @@ class AnswerCache:
 # --- HTTP -----------------------------------------------------------------------------------------
 
 
-async def _read_body(request: Request) -> bytes:
-    too_large = reject(
+def _too_large() -> RequestError:
+    return reject(
         "PAYLOAD_TOO_LARGE",
         f"The request body is larger than {MAX_BODY_BYTES} bytes.",
         f"リクエスト本文が{MAX_BODY_BYTES}バイトを超えています。",
         status=413,
     )
+
+
+async def _read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_large
+        raise _too_large()
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise too_large
+            raise _too_large()
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -532,7 +540,8 @@ def graphql_routes(holder: SnapshotHolder, answers: AnswerCache | None = None) -
     cache = answers if answers is not None else AnswerCache()
 
     async def endpoint(request: Request) -> Response:
-        request_id = os.urandom(6).hex()
+        scope = request.scope
+        request_id = request_id_of(scope)
         try:
             if _wants_ide(request):
                 return ide_page(request)
@@ -540,9 +549,13 @@ def graphql_routes(holder: SnapshotHolder, answers: AnswerCache | None = None) -
             snapshot = holder.current  # read once: the request finishes on this snapshot
             answers = cache.for_snapshot(snapshot) if snapshot is not None else None
             # A hit needs no parsing at all: only well-formed requests' answers are kept.
-            answer = answers.get(key) if answers is not None else None
-            if answer is None:
+            entry = answers.get(key) if answers is not None else None
+            if entry is not None:
+                answer, scope["hvkg.operation"] = entry
+            else:
                 graphql_request = _parse_request(request, key)
+                prepared = prepare(graphql_request.query, graphql_request.operation_name)
+                scope["hvkg.operation"] = prepared.label
                 if snapshot is None or answers is None:
                     unavailable = error(
                         "SERVICE_UNAVAILABLE",
@@ -551,13 +564,13 @@ def graphql_routes(holder: SnapshotHolder, answers: AnswerCache | None = None) -
                     )
                     return _respond({"errors": [unavailable]}, 503, request_id)
                 context = Context(snapshot, request_id)
-                if prepare(graphql_request.query, graphql_request.operation_name).quick:
+                if prepared.quick:
                     body = execute(graphql_request, context)
                 else:
                     body = await run_in_threadpool(execute, graphql_request, context)
                 answer = _encode(body)
                 if not _internal_error_in(body) and answers.snapshot is snapshot:
-                    answers.put(key, answer)
+                    answers.put(key, answer, prepared.label)
             return Response(answer, 200, {"X-Request-Id": request_id}, "application/json")
         except RequestError as err:
             return _respond({"errors": err.errors}, err.status, request_id)

@@ -14,14 +14,14 @@ GraphQL operationName when it is one of the portals' operations (anything else i
 "anonymous"), the SPARQL query form (select, ask, construct, describe, update, other, or "description" for the
 service description and query page), and "page" for /id/ and /docs.
 
-`MetricsMiddleware` is pure ASGI. It never calls `receive` itself: for POST /graphql and POST /sparql it keeps
-a copy of the first bytes that the endpoint reads anyway (enough for the operation name or the query form), so
-the endpoints' own body reading, size limits and streaming are unchanged.
+The counting is done by server.middleware, which takes the operation from the adapter when it names it (GraphQL,
+from the document it prepared) and otherwise from `operation_of`: for POST /sparql, from a copy of the first
+bytes of the body that the endpoint reads anyway (`peeking`), so the endpoint's own body reading, size limits
+and streaming are unchanged.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
@@ -33,7 +33,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope
 
 from server.state import SnapshotHolder
 
@@ -90,16 +90,6 @@ def graphql_operation(operation_name: object, query: object) -> str:
     if not names and query.lstrip().startswith(("{", "query", "#")):
         return "anonymous"
     return "other"
-
-
-def graphql_operation_from_body(body: bytes) -> str:
-    try:
-        params = json.loads(body.decode("utf-8"))
-    except (ValueError, RecursionError):
-        return "other"
-    if not isinstance(params, dict):
-        return "other"
-    return graphql_operation(params.get("operationName"), params.get("query"))
 
 
 _IRI = re.compile(r"<[^<>\s]*>")
@@ -316,65 +306,11 @@ def metrics_endpoint(metrics: Metrics, holder: SnapshotHolder) -> Callable[[Requ
     return endpoint
 
 
-# --- the middleware -------------------------------------------------------------------------------------------
+# --- labels for server.middleware ---------------------------------------------------------------------------
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
-class MetricsMiddleware:
-    """Times and counts every HTTP request; labels it by interface and operation (see the module docstring)."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        path: str = scope.get("path", "")
-        interface = interface_of(path)
-        method: str = scope.get("method", "GET")
-        peeked: list[bytes] | None = None
-        if method == "POST" and interface in ("graphql", "sparql"):
-            peeked = []
-            receive = _peeking(receive, peeked)
-        status = 500
-        recorded = False
-        metrics = self.metrics
-
-        def finish() -> None:
-            nonlocal recorded
-            if recorded:
-                return
-            recorded = True
-            operation = _operation(scope, interface, path, peeked)
-            scope["hvkg.labels"] = (interface, operation)
-            metrics.record(interface, operation, status, time.perf_counter() - started)
-
-        async def observed_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body", False):
-                finish()
-
-        metrics.in_flight += 1
-        try:
-            await self.app(scope, receive, observed_send)
-        finally:
-            metrics.in_flight -= 1
-            finish()
-
-
-def _peeking(receive: Receive, peeked: list[bytes]) -> Receive:
+def peeking(receive: Receive, peeked: list[bytes]) -> Receive:
+    """`receive`, keeping a copy of the first PEEK_BYTES of the body in `peeked` as the endpoint reads it."""
     held = 0
 
     async def peeking_receive() -> Message:
@@ -389,19 +325,27 @@ def _peeking(receive: Receive, peeked: list[bytes]) -> Receive:
     return peeking_receive
 
 
-def _operation(scope: Scope, interface: str, path: str, peeked: list[bytes] | None) -> str:
-    body = b"".join(peeked) if peeked is not None else None
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def operation_of(scope: Scope, interface: str, path: str, peeked: list[bytes] | None) -> str:
+    """The operation label of a request its adapter did not name (see server.middleware)."""
     query_string: bytes = scope.get("query_string", b"")
     if interface == "graphql":
         if path != "/graphql":
             return "static"
-        if body is not None:
-            return graphql_operation_from_body(body)
+        if scope.get("method") == "POST":
+            return "other"  # refused before its document was read (size, media type, JSON)
         params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
         if "query" not in params:
             return "ide"
         return graphql_operation(params.get("operationName"), params.get("query"))
     if interface == "sparql":
+        body = b"".join(peeked) if peeked is not None else None
         return sparql_operation(query_string, _header(scope, b"content-type"), body)
     if interface == "page":
         return "page"

@@ -30,7 +30,6 @@ import logging
 import math
 import os
 import re
-import secrets
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from server.logs import request_id_of
 from server.negotiation import negotiate, parse_accept, quality
 from server.sparql_worker import (
     PoolBusy,
@@ -1011,7 +1011,7 @@ class SPARQLEndpoint:
         return self.holder.current is snapshot
 
     async def handle(self, request: Request) -> Response:
-        request_id = secrets.token_hex(6)
+        request_id = request_id_of(request.scope)
         try:
             response = await self._respond(request, request_id)
         except ProtocolError as error:

@@ -209,13 +209,13 @@ def test_bad_input_answers_are_kept_like_any_other(snapshot_holder: SnapshotHold
 def test_the_answer_cache_is_bounded() -> None:
     answers = AnswerCache(max_entries=3, max_bytes=1000).for_snapshot(object())
     for n in range(5):
-        answers.put(str(n).encode(), b"x" * 10)
+        answers.put(str(n).encode(), b"x" * 10, "CheckGuest")
     assert len(answers) == 3
-    assert answers.get(b"0") is None and answers.get(b"4") == b"x" * 10
-    answers.put(b"big", b"x" * 900)  # more than a sixteenth of the bytes: not kept
+    assert answers.get(b"0") is None and answers.get(b"4") == (b"x" * 10, "CheckGuest")
+    answers.put(b"big", b"x" * 900, "other")  # more than a sixteenth of the bytes: not kept
     assert answers.get(b"big") is None
     for n in range(40):
-        answers.put(f"k{n}".encode(), b"y" * 60)
+        answers.put(f"k{n}".encode(), b"y" * 60, "other")
     assert len(answers) <= 3
     assert answers.for_snapshot(object()).get(b"k39") is None  # another snapshot starts empty
 

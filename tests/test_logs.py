@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import json
@@ -21,7 +22,7 @@ from graph.layout import ROOT
 from graph.snapshot import Snapshot
 from server.app import create_app
 from server.config import VARIABLES, Config, ConfigError, default_pid_file
-from server.logs import JSONFormatter, configure, formatter
+from server.logs import JSONFormatter, LineHandler, configure, formatter, new_request_id, write_access
 from server.sparql import SPARQLConfig
 from server.state import SnapshotHolder
 from tests.test_reload import serve
@@ -166,6 +167,89 @@ def test_configure_installs_one_handler_and_silences_uvicorns_access_log() -> No
             root.removeHandler(handler)
         root.setLevel(level)
         logging.getLogger("hvkg.access").disabled = False
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[list[logging.Handler]]:
+    """The root logger's handlers and level, and logging's record flags, as they were (configure changes them)."""
+    root = logging.getLogger()
+    before = list(root.handlers)
+    level = root.level
+    flags = (logging.logThreads, logging.logMultiprocessing, logging.logProcesses)
+    access_disabled = logging.getLogger("hvkg.access").disabled
+    try:
+        yield before
+    finally:
+        for handler in [h for h in root.handlers if h not in before]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+        logging.logThreads, logging.logMultiprocessing, logging.logProcesses = flags
+        logging.getLogger("hvkg.access").disabled = access_disabled
+
+
+ACCESS_SCOPE = {"type": "http", "method": "POST", "path": '/graphql?ü"<', "client": ("127.0.0.1", 4242)}
+
+
+def test_the_access_line_written_directly_is_the_line_of_the_formatter(restored_logging: list[logging.Handler]) -> None:
+    """`hvkg serve` writes access lines without a LogRecord; with any other handler they go through logging. The
+    two lines say the same, field for field and in the same order."""
+    configure(Config(log_format="json", log_level="info", access_log=True))
+    (ours,) = [h for h in logging.getLogger().handlers if h not in restored_logging]
+    stream = io.StringIO()
+    assert isinstance(ours, LineHandler)
+    ours.setStream(stream)
+    write_access(ACCESS_SCOPE, "graphql", "CheckGuest", 200, 0.00123, "r1", "adapter-id")  # no loop: written now
+    direct = json.loads(stream.getvalue())
+    other = Captured()
+    logging.getLogger().addHandler(other)  # another handler: the record path
+    write_access(ACCESS_SCOPE, "graphql", "CheckGuest", 200, 0.00123, "r1", "adapter-id")
+    (through_logging,) = other.lines
+    assert json.loads(stream.getvalue().splitlines()[1]) == through_logging
+    for line in (direct, through_logging):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", str(line.pop("time")))
+    assert list(direct.items()) == list(through_logging.items())
+    assert direct["path"] == ACCESS_SCOPE["path"] and direct["message"] == f"POST {ACCESS_SCOPE['path']} 200"
+    assert (direct["requestId"], direct["responseRequestId"], direct["durationMs"]) == ("r1", "adapter-id", 1.23)
+
+
+def test_access_lines_on_the_event_loop_are_written_together_and_other_lines_at_once_in_order() -> None:
+    writes: list[str] = []
+
+    class Stream(io.StringIO):
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return len(text)
+
+    handler = LineHandler(Stream())
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("hvkg.test.lines")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+
+        async def lines() -> list[str]:
+            for n in range(3):
+                handler.write_line(f"access {n}")
+            kept = list(writes)
+            await asyncio.sleep(LineHandler.FLUSH_SECONDS * 5)  # the loop turns: what was kept is written
+            handler.write_line("access 3")
+            logger.warning("an error")  # written at once, after the access line before it
+            handler.write_line("access 4")
+            handler.flush()  # as logging.shutdown does at exit
+            return kept
+
+        assert asyncio.run(lines()) == []
+        assert writes == ["access 0\naccess 1\naccess 2\n", "access 3\nan error\n", "access 4\n"]
+        handler.write_line("off the loop")  # no loop running: written at once
+        assert writes[-1] == "off the loop\n"
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_request_ids_are_unique_tokens() -> None:
+    ids = [new_request_id() for _ in range(10_000)]
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"[0-9a-f]{16}", rid) for rid in ids)
 
 
 # --- configuration --------------------------------------------------------------------------------------------
