@@ -559,3 +559,14 @@ def test_browsers_get_graphiql_from_this_server_only(server: Server) -> None:
         re.search(r'<script type="application/json" id="graphiql-tabs">(.*?)</script>', page.text, re.S)[1]
     )
     assert [tab["query"] for tab in tabs["tabs"]] == [OPERATIONS[i["file"]] for i in IDE_INDEX["operations"]]
+
+
+# --- encoding -------------------------------------------------------------------------------------
+
+
+def test_answers_are_encoded_as_the_json_module_would_and_never_fail_on_a_lone_surrogate() -> None:
+    body = {"data": {"text": '日本語 "quoted" \\ \x00\x1f\u2028 é', "n": [0, -1, 2**40], "ok": True, "none": None}}
+    compact = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    assert graphql_app._encode(body) == compact
+    broken = {"data": {"text": "a\ud800b"}}  # not encodable as UTF-8: written as an escape instead
+    assert json.loads(graphql_app._encode(broken)) == broken
