@@ -15,9 +15,7 @@ GraphQL operationName when it is one of the portals' operations (anything else i
 service description and query page), and "page" for /id/ and /docs.
 
 The counting is done by server.middleware, which takes the operation from the adapter when it names it (GraphQL,
-from the document it prepared) and otherwise from `operation_of`: for POST /sparql, from a copy of the first
-bytes of the body that the endpoint reads anyway (`peeking`), so the endpoint's own body reading, size limits
-and streaming are unchanged.
+from the document it prepared; SPARQL, from the query it read) and otherwise from `operation_of`.
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope
+from starlette.types import Scope
 
 from server.state import SnapshotHolder
 
@@ -41,8 +39,6 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 REJECTED = frozenset({403, 413, 503})
 TIMED_OUT = 504
-# Enough of a body to find `operationName` or the SPARQL query form; bodies are never held whole.
-PEEK_BYTES = 64 * 1024
 
 OPERATIONS_DIR = Path(__file__).resolve().parent / "static" / "graphiql" / "operations"
 _OPERATION = re.compile(r"(?:^|[\s{}])(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
@@ -109,23 +105,13 @@ def sparql_form(text: str) -> str:
     return found.group(1).lower() if found else "other"
 
 
-def sparql_operation(query_string: bytes, content_type: str | None, body: bytes | None) -> str:
+def sparql_operation(query_string: bytes) -> str:
+    """The label of a GET: the form of its `query`, "update", or "description" (no query)."""
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
-    if content_type is not None:
-        media = content_type.split(";")[0].strip().lower()
-        if media == "application/sparql-update":
-            return "update"
-        if media == "application/sparql-query" and body is not None:
-            return sparql_form(body.decode("utf-8", errors="replace"))
-        if media == "application/x-www-form-urlencoded" and body is not None:
-            pairs += parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-    keys = {key for key, _ in pairs}
-    if "update" in keys:
+    if any(key == "update" for key, _ in pairs):
         return "update"
     query = next((value for key, value in pairs if key == "query"), None)
-    if query is None:
-        return "description"
-    return sparql_form(query)
+    return "description" if query is None else sparql_form(query)
 
 
 # --- the counts -----------------------------------------------------------------------------------------------
@@ -309,44 +295,22 @@ def metrics_endpoint(metrics: Metrics, holder: SnapshotHolder) -> Callable[[Requ
 # --- labels for server.middleware ---------------------------------------------------------------------------
 
 
-def peeking(receive: Receive, peeked: list[bytes]) -> Receive:
-    """`receive`, keeping a copy of the first PEEK_BYTES of the body in `peeked` as the endpoint reads it."""
-    held = 0
-
-    async def peeking_receive() -> Message:
-        nonlocal held
-        message = await receive()
-        if message["type"] == "http.request" and held < PEEK_BYTES:
-            chunk: bytes = message.get("body", b"")[: PEEK_BYTES - held]
-            peeked.append(chunk)
-            held += len(chunk)
-        return message
-
-    return peeking_receive
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
-def operation_of(scope: Scope, interface: str, path: str, peeked: list[bytes] | None) -> str:
+def operation_of(scope: Scope, interface: str, path: str) -> str:
     """The operation label of a request its adapter did not name (see server.middleware)."""
     query_string: bytes = scope.get("query_string", b"")
+    posted = scope.get("method") == "POST"
     if interface == "graphql":
         if path != "/graphql":
             return "static"
-        if scope.get("method") == "POST":
+        if posted:
             return "other"  # refused before its document was read (size, media type, JSON)
         params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
         if "query" not in params:
             return "ide"
         return graphql_operation(params.get("operationName"), params.get("query"))
     if interface == "sparql":
-        body = b"".join(peeked) if peeked is not None else None
-        return sparql_operation(query_string, _header(scope, b"content-type"), body)
+        # The endpoint names every request it reads; one it refused before (media type, size) is "other".
+        return "other" if posted else sparql_operation(query_string)
     if interface == "page":
         return "page"
     return {"download": "download", "health": "healthz", "metrics": "metrics"}.get(interface, "other")

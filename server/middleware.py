@@ -9,8 +9,8 @@ One middleware, not one per concern: each layer of ASGI wrapping costs a corouti
 request, which at cached-answer speed is a fifth of the time (bench/README.md). It is pure ASGI: it never
 buffers a body. The label of a request (`interface`, `operation`) comes from the adapter that answered it
 when it knows (`scope["hvkg.operation"]`: the GraphQL adapter names the operation from the document it
-prepared anyway); otherwise from the path and, for a POST to /sparql, the first bytes of the body that the
-endpoint reads anyway (`server.metrics.operation_of`).
+prepared anyway, the SPARQL endpoint from the query it read); otherwise from the path and the query string
+(`server.metrics.operation_of`): a request refused before its body was read is "other".
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.logs import incoming_request_id, new_request_id, request_id, write_access
-from server.metrics import Metrics, interface_of, operation_of, peeking
+from server.metrics import Metrics, interface_of, operation_of
 
 
 class RequestMiddleware:
@@ -38,10 +38,6 @@ class RequestMiddleware:
         token = request_id.set(rid)
         path: str = scope["path"]
         interface = interface_of(path)
-        peeked: list[bytes] | None = None
-        if interface == "sparql" and scope["method"] == "POST":
-            peeked = []
-            receive = peeking(receive, peeked)
         status = 500
         answered_id: str | None = None
         done = False
@@ -52,7 +48,7 @@ class RequestMiddleware:
             if done:
                 return
             done = True
-            operation = scope.get("hvkg.operation") or operation_of(scope, interface, path, peeked)
+            operation = scope.get("hvkg.operation") or operation_of(scope, interface, path)
             seconds = time.perf_counter() - started
             metrics.record(interface, operation, status, seconds)
             write_access(scope, interface, operation, status, seconds, rid, answered_id)

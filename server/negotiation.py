@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 
 def parse_accept(header: str) -> list[tuple[str, float]]:
@@ -46,8 +47,12 @@ def quality(media_type: str, ranges: Sequence[tuple[str, float]]) -> tuple[float
     return best
 
 
+@lru_cache(maxsize=512)
 def negotiate(accept: str | None, offers: Sequence[tuple[str, str]]) -> str | None:
-    """The offered format the client prefers, the first offer when it states nothing, None when none fits."""
+    """The offered format the client prefers, the first offer when it states nothing, None when none fits.
+
+    Remembered per (Accept header, offers): a client sends the same header with every request. The offers must
+    be hashable (the adapters' are tuples)."""
     if accept is None or not accept.strip():
         return offers[0][1]
     ranges = parse_accept(accept)

@@ -45,7 +45,7 @@ RDF_FORMATS = {
     "nt": ("application/n-triples", "nt"),
     "xml": ("application/rdf+xml", "xml"),
 }
-OFFERS = [("text/html", "html"), *((media, key) for key, (media, _) in RDF_FORMATS.items())]
+OFFERS = (("text/html", "html"), *((media, key) for key, (media, _) in RDF_FORMATS.items()))
 DOWNLOADS = {"graph.ttl": "turtle", "graph.jsonld": "json-ld", "graph.nt": "nt", "graph.rdf": "xml"}
 PREFIXES = {
     VOCAB: "hv:",

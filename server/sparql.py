@@ -42,6 +42,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import anyio.to_thread
 import jinja2
+import orjson
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
@@ -51,6 +52,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from server.logs import request_id_of
+from server.metrics import sparql_form
 from server.negotiation import negotiate, parse_accept, quality
 from server.sparql_worker import (
     PoolBusy,
@@ -364,6 +366,11 @@ class _WorkerData:
                 return None
             if job.result_format is None:
                 _not_acceptable(False)
+            if job.result_format == "json" and limited_to(job.text, job.row_limit):
+                # No row can be cut: pyoxigraph writes the JSON, in a fifth of the time of _ox_select_json.
+                body = result.serialize(format=ox.QueryResultsFormat.JSON) or b""  # bytes when given no output
+                rows = len(orjson.loads(body)["results"]["bindings"])
+                return QueryOutcome(200, MEDIA_TYPES["json"], body, rows=rows)
             return _ox_select_outcome(job.result_format, result, job.row_limit)
         except (SyntaxError, ValueError, OSError):
             return None  # an evaluation error: rdflib's word on it
@@ -452,6 +459,23 @@ _NOT_FOR_OXIGRAPH = re.compile(
     r"\\[uU]|\b(?:service|from|graph|load|insert|delete|clear|drop|create|add|move|copy|with|using|describe|construct)\b",
     re.IGNORECASE,
 )
+
+
+# The query's own LIMIT, when it is the last thing in the text: then it is the top-level one (a subquery's is
+# followed by its closing brace, a VALUES block follows its LIMIT). A `#` earlier on that line, outside an IRI
+# or a string, may start a comment that holds the words: such a query, like one without a final LIMIT, is cut
+# at the row limit instead.
+_FINAL_LIMIT = re.compile(r"\bLIMIT\s+(\d{1,9})(?:\s+OFFSET\s+\d{1,18})?\s*\Z", re.IGNORECASE)
+_IRI_OR_STRING = re.compile(r"<[^<>\s]*>|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
+
+
+def limited_to(text: str, row_limit: int) -> bool:
+    """Whether the query asks for at most `row_limit` rows itself (so no cut, no truncation note, is needed)."""
+    found = _FINAL_LIMIT.search(text)
+    if found is None:
+        return False
+    line = text[text.rfind("\n", 0, found.start()) + 1 : found.start()]
+    return "#" not in _IRI_OR_STRING.sub("", line) and int(found.group(1)) <= row_limit
 
 
 def oxigraph_may_answer(job: QueryJob) -> bool:
@@ -1027,16 +1051,21 @@ class SPARQLEndpoint:
         return response
 
     async def _respond(self, request: Request, request_id: str) -> Response:
+        scope = request.scope
         params, from_body = await self._params(request)
         if params.has("update"):
+            scope["hvkg.operation"] = "update"
             _refuse(403, *_split(UPDATE_REFUSED))
         queries = params.all("query")
         if not queries:
             if from_body:
                 _refuse(400, "The request has no query parameter.", "query パラメーターがありません。")
+            scope["hvkg.operation"] = "description"
             return await self._describe(request)
         if len(queries) > 1:
             _refuse(400, "Give exactly one query parameter.", "query パラメーターは一つだけ指定してください。")
+        # The label of this request in /metrics and the access line (server.middleware).
+        scope["hvkg.operation"] = sparql_form(queries[0])
         return await self._query(request, request_id, queries[0], params)
 
     async def _params(self, request: Request) -> tuple[_Params, bool]:
@@ -1053,6 +1082,7 @@ class SPARQLEndpoint:
             )
         media_type, charset = _content_type(request.headers.get("content-type"))
         if media_type == SPARQL_UPDATE:
+            request.scope["hvkg.operation"] = "update"
             _refuse(403, *_split(UPDATE_REFUSED))
         if media_type not in (FORM, SPARQL_QUERY):
             _refuse(

@@ -197,6 +197,7 @@ class WorkerPool(Generic[KeyT, JobT, ResultT]):
         )
         process.start()
         child_end.close()
+        os.set_blocking(parent_end.fileno(), False)  # the loop watches it (_exchange)
         worker = _Worker(process=process, conn=parent_end, key=key)
         self._workers.append(worker)
         return worker
@@ -269,21 +270,45 @@ class WorkerPool(Generic[KeyT, JobT, ResultT]):
 async def _exchange(conn: Connection[Any, Any], job: object, timeout: float) -> Reply | None:
     """Send a job and wait for its answer on the event loop; None when the time limit passed first.
 
-    The server's end of the pipe is non-blocking and the loop watches it (anyio.wait_readable / writable):
-    no thread, and a large answer is read as it arrives without ever stopping the loop. The framing is
-    multiprocessing's own (Connection.send/recv in the child): a 4-byte big-endian length, then the pickle.
+    The server's end of the pipe is non-blocking (from _spawn on) and the loop watches it (anyio.wait_readable /
+    writable): no thread, and a large answer is read as it arrives without ever stopping the loop. The framing
+    is multiprocessing's own (Connection.send/recv in the child): a 4-byte big-endian length, then the pickle.
     """
-    fd = conn.fileno()
-    os.set_blocking(fd, False)
+    fd = conn.fileno()  # non-blocking since the worker was spawned
     payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
     await _write_all(fd, _frame(len(payload)) + payload)
     with anyio.move_on_after(timeout):
-        (size,) = struct.unpack("!i", await _read_exactly(fd, 4))
-        if size == -1:
-            (size,) = struct.unpack("!Q", await _read_exactly(fd, 8))
-        reply: Reply = pickle.loads(await _read_exactly(fd, size))  # noqa: S301 - our own child's answer
+        reply: Reply = pickle.loads(await _read_message(fd))  # noqa: S301 - our own child's answer
         return reply
     return None
+
+
+async def _read_message(fd: int) -> bytes:
+    """One framed message. It waits before it reads (the answer is not there yet when the job has just been
+    sent) and reads in large chunks, so a small answer costs one read, not one for its length and one more."""
+    buffer = bytearray()
+
+    async def fill(size: int) -> None:
+        while len(buffer) < size:
+            await anyio.wait_readable(fd)
+            while len(buffer) < size:
+                try:
+                    chunk = os.read(fd, max(size - len(buffer), 1 << 16))
+                except BlockingIOError:
+                    break
+                if not chunk:
+                    raise EOFError
+                buffer.extend(chunk)
+
+    await fill(4)
+    (size,) = struct.unpack_from("!i", buffer)
+    header = 4
+    if size == -1:
+        await fill(12)
+        (size,) = struct.unpack_from("!Q", buffer, 4)
+        header = 12
+    await fill(header + size)
+    return bytes(buffer[header : header + size])
 
 
 def _frame(size: int) -> bytes:
@@ -297,21 +322,6 @@ async def _write_all(fd: int, data: bytes) -> None:
             view = view[os.write(fd, view) :]
         except BlockingIOError:
             await anyio.wait_writable(fd)
-
-
-async def _read_exactly(fd: int, size: int) -> bytes:
-    chunks: list[bytes] = []
-    while size:
-        try:
-            chunk = os.read(fd, min(size, 1 << 20))
-        except BlockingIOError:
-            await anyio.wait_readable(fd)
-            continue
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
 
 
 def _aborted(process: ForkProcess) -> bool:
