@@ -5,9 +5,10 @@ checks for awaitables and completes the value by asking its type's kind; strawbe
 builds its own info and converts the arguments again. A CheckGuest answer has some 240 fields, and that was
 most of a request with new variables (bench/README.md). A plan does that lookup once per document:
 
-    for each field: its response key, how its value is read (an attribute; the resolver function, with the
-    arguments converted once per request, not once per object; or, where the resolver asks for `info`,
-    graphql-core's own call), and how the value is completed (serialize a leaf, map a list, plan an object)
+    for each field: its response key, how its value is read (an attribute; the resolver function, with its
+    arguments converted once per request, not once per object, and strawberry's Info when it asks for one;
+    or, for a field with extensions or input-object arguments, graphql-core's own call of strawberry's
+    wrapper), and how the value is completed (serialize a leaf, map a list, plan an object)
 
 A document gets a plan only if it stays within what a plan does: object types (no interface or union),
 fields with their arguments and aliases, `__typename`, fragments on the type they are spread in, no directive
@@ -39,7 +40,6 @@ from graphql import (
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLScalarType,
-    GraphQLSchema,
     GraphQLString,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -91,8 +91,7 @@ class Run:
 
 @dataclass(frozen=True)
 class Plan:
-    root_type: GraphQLObjectType
-    fields: tuple[FieldPlan, ...]
+    fields: tuple[FieldPlan, ...]  # the root fields
 
 
 class _Unplannable(Exception):
@@ -110,25 +109,19 @@ def make_plan(schema: strawberry.Schema, document: DocumentNode, operation: Oper
         return None
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     try:
-        planner = _Planner(schema, core, fragments)
-        return Plan(root, planner.selection(root, operation.selection_set, root=True))
+        return Plan(_Planner(schema, fragments).selection(root, operation.selection_set))
     except _Unplannable:
         return None
 
 
 class _Planner:
-    def __init__(
-        self, schema: strawberry.Schema, core: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode]
-    ) -> None:
+    def __init__(self, schema: strawberry.Schema, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
         self.schema = schema
-        self.core = core
         self.fragments = fragments
         self.default_resolver = schema.config.default_resolver
         self.budget = MAX_PLANNED_FIELDS
 
-    def selection(
-        self, parent: GraphQLObjectType, selections: SelectionSetNode, *, root: bool
-    ) -> tuple[FieldPlan, ...]:
+    def selection(self, parent: GraphQLObjectType, selections: SelectionSetNode) -> tuple[FieldPlan, ...]:
         nodes = self._fields(parent, selections, set())
         self.budget -= len(nodes)
         if self.budget < 0:
@@ -136,7 +129,7 @@ class _Planner:
         keys = [(n.alias or n.name).value for n in nodes]
         if len(set(keys)) != len(keys):
             raise _Unplannable  # merging fields of one key is graphql-core's
-        return tuple(self._field(parent, node, root=root) for node in nodes)
+        return tuple(self._field(parent, node) for node in nodes)
 
     def _fields(self, parent: GraphQLObjectType, selections: SelectionSetNode, spread: set[str]) -> list[FieldNode]:
         """The fields of one selection set, fragments expanded. A fragment spread twice into the same selection
@@ -169,7 +162,7 @@ class _Planner:
                 raise _Unplannable
         return found
 
-    def _field(self, parent: GraphQLObjectType, node: FieldNode, *, root: bool) -> FieldPlan:
+    def _field(self, parent: GraphQLObjectType, node: FieldNode) -> FieldPlan:
         name = node.name.value
         key = (node.alias or node.name).value
         if name == "__typename":
@@ -282,7 +275,7 @@ class _Planner:
 
             return leaf, False
         if isinstance(type_, GraphQLObjectType) and type_.is_type_of is None and node.selection_set is not None:
-            fields = self.selection(type_, node.selection_set, root=False)
+            fields = self.selection(type_, node.selection_set)
 
             def object_of(value: Any, run: Run, path: Path | None) -> Any:
                 if value is None:

@@ -284,7 +284,7 @@ def _access_json(fields: dict[str, Any], level: int, status: int) -> str:
     q = _string
     method, path = str(fields["method"]), fields["path"]
     line = (
-        f'{{"time": {q(_timestamp(time.time()))}, "level": {q(logging.getLevelName(level).lower())}, '
+        f'{{"time": {q(_timestamp(time.time()))}, "level": "{"debug" if level == logging.DEBUG else "info"}", '
         f'"logger": {q(access_log.name)}, "message": {q(f"{method} {path} {status}")}, "pid": {_Process.pid}, '
         f'"requestId": {q(fields["request_id"])}, "method": {q(method)}, "path": {q(path)}, "status": {status}, '
         f'"durationMs": {fields["durationMs"]!r}, "interface": {q(fields["interface"])}, '

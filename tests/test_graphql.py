@@ -402,6 +402,11 @@ def test_body_size_limit(server: Server) -> None:
     streamed = httpx.post(server.url, content=chunks, headers={"content-type": "application/json"})
     assert "content-length" not in streamed.request.headers
     the_error(streamed, 413, "PAYLOAD_TOO_LARGE")
+    # A body within the limit that arrives in many chunks is read whole.
+    pieces = iter([just_under[i : i + 1000] for i in range(0, len(just_under), 1000)])
+    whole = httpx.post(server.url, content=pieces, headers={"content-type": "application/json"})
+    assert "content-length" not in whole.request.headers
+    assert whole.json() == ok.json()
 
 
 def _nested(depth: int) -> str:
