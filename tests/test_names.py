@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph import catalog
+from graph import catalog, names
 from graph.model import Architecture, InstallationMode, IoMode, ReasonCode
 from graph.snapshot import Snapshot, build_snapshot
 from graph.verdicts import check_guest, check_host
@@ -282,3 +282,19 @@ def test_search_ranks_exact_before_partial(snapshot: Snapshot) -> None:
 
 def test_search_for_nothing_known(snapshot: Snapshot) -> None:
     assert catalog.search(snapshot, "zzqxj-nothing-like-this") == ()
+
+
+# Misspellings that share letter pairs with every name they should bring up. (A name sharing none with the
+# asked one is never shortlisted, by design: "Vista" then lists fewer names on a large catalogue.)
+@pytest.mark.parametrize("name", ["Windws XP", "windows server 2080", "SUSE 10", "Widnows 2000 Server", "xp pro"])
+def test_the_letter_pair_shortlist_of_a_large_catalogue_ranks_as_scoring_every_name(
+    snapshot: Snapshot, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above EXHAUSTIVE_NAMES a kind's names are packed with their letter-pair postings and only a shortlist is
+    scored: on the article's graph (fewer names than the shortlist holds) that must rank exactly as scoring all."""
+    every = build_snapshot().names.suggest(name, OS)
+    monkeypatch.setattr(names, "EXHAUSTIVE_NAMES", 3)
+    index = build_snapshot().names
+    shortlisted = index.suggest(name, OS)
+    assert len(index._kind(OS).postings) > 10  # the packed postings were built and used
+    assert shortlisted == every
