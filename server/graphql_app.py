@@ -56,6 +56,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.extensions import DisableValidation
 from strawberry.types import ExecutionContext
@@ -566,6 +567,32 @@ def _wants_ide(request: Request) -> bool:
     )
 
 
+class _Answer(Response):
+    """A 200 JSON answer, encoded already: its headers written directly (Response's init builds them afresh)."""
+
+    def __init__(self, body: bytes, request_id: str) -> None:
+        self.body = body
+        self.status_code = 200
+        self.background = None
+        self.raw_headers = [
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", b"application/json"),
+            (b"x-request-id", request_id.encode("latin-1")),
+        ]
+
+
+class _Endpoint:
+    """The endpoint as a plain ASGI app: Starlette's request_response wrapper adds exception handling that it
+    never needs (it answers every error itself) and two more layers around every send."""
+
+    def __init__(self, handle: Callable[[Request], Awaitable[Response]]) -> None:
+        self.handle = handle
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
+
+
 def graphql_routes(holder: SnapshotHolder, answers: AnswerCache | None = None) -> list[BaseRoute]:
     """/graphql (GET, POST) and the IDE's files under /graphql/static/."""
     cache = answers if answers is not None else AnswerCache()
@@ -602,7 +629,7 @@ def graphql_routes(holder: SnapshotHolder, answers: AnswerCache | None = None) -
                 answer = _encode(body)
                 if not _internal_error_in(body) and answers.snapshot is snapshot:
                     answers.put(key, answer, prepared.label)
-            return Response(answer, 200, {"X-Request-Id": request_id}, "application/json")
+            return _Answer(answer, request_id)
         except RequestError as err:
             return _respond({"errors": err.errors}, err.status, request_id)
         except Exception:
@@ -610,7 +637,7 @@ def graphql_routes(holder: SnapshotHolder, answers: AnswerCache | None = None) -
             return _respond({"errors": [_internal(request_id)]}, 500, request_id)
 
     return [
-        Route("/graphql", endpoint, methods=["GET", "POST"], name="graphql"),
+        Route("/graphql", _Endpoint(endpoint), methods=["GET", "POST"], name="graphql"),
         Mount("/graphql/static", app=StaticFiles(directory=STATIC), name="graphql-static"),
     ]
 
