@@ -56,12 +56,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.extensions import DisableValidation
 from strawberry.types import ExecutionContext
 
 from graph.model import BadInput
+from server.endpoint import Endpoint
 from server.graphql_plan import Plan, make_plan, run_plan
 from server.graphql_schema import Context, Query
 from server.logs import request_id_of
@@ -581,18 +581,6 @@ class _Answer(Response):
         ]
 
 
-class _Endpoint:
-    """The endpoint as a plain ASGI app: Starlette's request_response wrapper adds exception handling that it
-    never needs (it answers every error itself) and two more layers around every send."""
-
-    def __init__(self, handle: Callable[[Request], Awaitable[Response]]) -> None:
-        self.handle = handle
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self.handle(Request(scope, receive))
-        await response(scope, receive, send)
-
-
 def graphql_routes(holder: SnapshotHolder, answers: AnswerCache | None = None) -> list[BaseRoute]:
     """/graphql (GET, POST) and the IDE's files under /graphql/static/."""
     cache = answers if answers is not None else AnswerCache()
@@ -637,7 +625,7 @@ def graphql_routes(holder: SnapshotHolder, answers: AnswerCache | None = None) -
             return _respond({"errors": [_internal(request_id)]}, 500, request_id)
 
     return [
-        Route("/graphql", _Endpoint(endpoint), methods=["GET", "POST"], name="graphql"),
+        Route("/graphql", Endpoint(endpoint), methods=["GET", "POST"], name="graphql"),
         Mount("/graphql/static", app=StaticFiles(directory=STATIC), name="graphql-static"),
     ]
 

@@ -176,7 +176,7 @@ def configure(config: Config) -> None:
     root.addHandler(handler)
     root.setLevel(config.log_level.upper())
     # Fields no line of ours writes, each a lookup (the pid a system call) in every LogRecord: the access line
-    # of each request is one (the JSON format writes the pid it read once, `_pid`).
+    # of each request is one (the JSON format writes the pid it read once, `_Process.pid`).
     logging.logThreads = False
     logging.logMultiprocessing = False
     logging.logProcesses = False

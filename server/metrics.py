@@ -97,9 +97,14 @@ _FORM = re.compile(r"(?<![\w:?$])(select|ask|construct|describe)(?![\w:])", re.I
 _UPDATE = re.compile(r"(?<![\w:?$])(insert|delete|load|clear|drop|create|add|move|copy)(?![\w:])", re.IGNORECASE)
 
 
+def iris_and_strings_emptied(text: str) -> str:
+    """SPARQL text with every IRI and quoted string emptied (`<>`, `""`): a `#` left in it starts a comment."""
+    return _STRING.sub('""', _IRI.sub("<>", text))
+
+
 def sparql_form(text: str) -> str:
     """SELECT, ASK, CONSTRUCT or DESCRIBE (lower-case), "update", or "other": the first keyword after the prologue."""
-    bare = _COMMENT.sub(" ", _STRING.sub('""', _IRI.sub("<>", text)))
+    bare = _COMMENT.sub(" ", iris_and_strings_emptied(text))
     found = _FORM.search(bare)
     update = _UPDATE.search(bare)
     if update is not None and (found is None or update.start() < found.start()):

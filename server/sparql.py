@@ -31,7 +31,7 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice
@@ -49,10 +49,10 @@ from rdflib.term import Node
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
 
+from server.endpoint import Endpoint
 from server.logs import request_id_of
-from server.metrics import sparql_form
+from server.metrics import iris_and_strings_emptied, sparql_form
 from server.negotiation import negotiate, parse_accept, quality
 from server.sparql_worker import (
     PoolBusy,
@@ -466,7 +466,6 @@ _NOT_FOR_OXIGRAPH = re.compile(
 # or a string, may start a comment that holds the words: such a query, like one without a final LIMIT, is cut
 # at the row limit instead.
 _FINAL_LIMIT = re.compile(r"\bLIMIT\s+(\d{1,9})(?:\s+OFFSET\s+\d{1,18})?\s*\Z", re.IGNORECASE)
-_IRI_OR_STRING = re.compile(r"<[^<>\s]*>|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
 
 
 def limited_to(text: str, row_limit: int) -> bool:
@@ -475,7 +474,7 @@ def limited_to(text: str, row_limit: int) -> bool:
     if found is None:
         return False
     line = text[text.rfind("\n", 0, found.start()) + 1 : found.start()]
-    return "#" not in _IRI_OR_STRING.sub("", line) and int(found.group(1)) <= row_limit
+    return "#" not in iris_and_strings_emptied(line) and int(found.group(1)) <= row_limit
 
 
 def oxigraph_may_answer(job: QueryJob) -> bool:
@@ -1022,7 +1021,7 @@ class SPARQLEndpoint:
         With path="/sparql", both /sparql and /sparql/ answer; a Mount alone would turn /sparql into a 307
         redirect, which POST clients and the W3C test tool do not follow.
         """
-        app = _EveryMethod(self.handle)
+        app = Endpoint(self.handle)  # every method reaches `handle`, which answers 405 in both languages
         if not path:
             return [Route("/", app, name="sparql")]
         path = path.rstrip("/")
@@ -1241,19 +1240,6 @@ class SPARQLEndpoint:
             row_limit=self.config.row_limit,
         )
         return HTMLResponse(html)
-
-
-class _EveryMethod:
-    """The endpoint as an ASGI app: Starlette routes a request function for GET only unless told the methods,
-    and answers other methods itself; as an app, every method reaches `handle`, which answers 405 in both
-    languages."""
-
-    def __init__(self, handle: Callable[[Request], Awaitable[Response]]) -> None:
-        self._handle = handle
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self._handle(Request(scope, receive))
-        await response(scope, receive, send)
 
 
 def _split(message: str) -> tuple[str, str]:
