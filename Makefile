@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test lint validate venv clean browser
+.PHONY: serve test lint validate venv clean browser shared
 
 venv: $(VENV)/.installed
 
@@ -18,9 +18,10 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 serve: venv
 	$(BIN)/hvkg serve --host $(HOST) --port $(PORT)
 
+# tests/shared is the contract's own text and tools, copied as they are: not ours to lint.
 lint: venv
-	$(BIN)/ruff check graph server tests
-	$(BIN)/ruff format --check graph server tests
+	$(BIN)/ruff check --extend-exclude tests/shared graph server tests
+	$(BIN)/ruff format --check --extend-exclude tests/shared graph server tests
 	$(BIN)/mypy
 
 validate: venv
@@ -41,6 +42,25 @@ browser:
 
 test: lint validate browser
 	$(BIN)/python -m pytest
+
+# The parts of ../shared that the tests read, mirrored byte for byte in tests/shared in the same layout (so the
+# tools' own relative paths work), so that a clone with nothing beside it passes `make test`.
+# tests/test_shared_copy.py fails when the copy and ../shared differ; this target refreshes the copy.
+SHARED ?= ../shared
+SHARED_PARTS := contract tools/contract_check.py tools/w3c_protocol.py w3c
+
+shared:
+	@if [ ! -d "$(SHARED)" ]; then \
+	  echo "no $(SHARED) beside the checkout: tests/shared left as it is"; \
+	  echo "$(SHARED) がないため tests/shared はそのままです"; exit 0; fi; \
+	rm -rf tests/shared; \
+	for part in $(SHARED_PARTS); do \
+	  if [ -e "$(SHARED)/$$part" ]; then \
+	    echo "tests/shared/$$part <- $(SHARED)/$$part"; \
+	    mkdir -p "$$(dirname "tests/shared/$$part")" && cp -R "$(SHARED)/$$part" "tests/shared/$$part" || exit 1; \
+	  else echo "tests/shared/$$part left out: gone from $(SHARED)"; fi; \
+	done; \
+	find tests/shared -type d -exec chmod 0755 {} + && find tests/shared -type f -exec chmod 0644 {} +
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -45,7 +45,7 @@ from harness import (
     wrk,
 )
 
-CONTRACT = ROOT.parent / "shared" / "contract" / "operations" / "CheckGuest.graphql"
+CONTRACT = ROOT / "tests" / "shared" / "contract" / "operations" / "CheckGuest.graphql"
 FALLBACK_OPERATION = ROOT / "server" / "static" / "graphiql" / "operations" / "CheckGuest.graphql"
 RESULTS = BENCH / "results.json"
 README = BENCH / "README.md"

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTRACT = ROOT.parent / "shared" / "contract" / "operations" / "CheckGuest.graphql"
+CONTRACT = ROOT / "tests" / "shared" / "contract" / "operations" / "CheckGuest.graphql"
 OPERATION = (
     CONTRACT if CONTRACT.exists() else ROOT / "server" / "static" / "graphiql" / "operations" / "CheckGuest.graphql"
 )

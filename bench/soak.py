@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ESX_LABEL = '"VMware ESX"@en , "VMware ESX"@ja'
 
-CONTRACT = ROOT.parent / "shared" / "contract" / "operations" / "CheckGuest.graphql"
+CONTRACT = ROOT / "tests" / "shared" / "contract" / "operations" / "CheckGuest.graphql"
 OPERATION = (
     CONTRACT if CONTRACT.exists() else ROOT / "server" / "static" / "graphiql" / "operations" / "CheckGuest.graphql"
 )

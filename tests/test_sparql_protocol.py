@@ -42,7 +42,7 @@ from tests.live import serve
 
 ID = Namespace("https://hyperv-kg.example.org/id/")
 SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
-W3C_TOOL = Path("/work/shared/tools/w3c_protocol.py")
+W3C_TOOL = Path(__file__).resolve().parent / "shared" / "tools" / "w3c_protocol.py"  # the copy of ../shared
 EVIL_QUERY = 'SELECT * { ?s ?p "</script><script>alert(1)</script>" }'
 
 
