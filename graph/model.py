@@ -194,6 +194,17 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class GuestQuestion:
+    """How a guest question was read: what each name was taken to mean, and the numbers used."""
+
+    operating_system: Named | None
+    edition: Named | None
+    service_pack: int
+    architecture: Architecture
+    virtual_processors: int
+
+
+@dataclass(frozen=True)
 class GuestVerdict:
     supported: bool
     max_virtual_processors: int | None
@@ -202,6 +213,7 @@ class GuestVerdict:
     reasons: tuple[Reason, ...]
     operating_system: Named | None = None
     row: GuestRow | None = None
+    question: GuestQuestion | None = None
 
 
 @dataclass(frozen=True)
@@ -218,6 +230,10 @@ class SearchHit:
     type: str
     label: Text
     score: float = 0.0
+    # the name or passage text that matched, as written in the graph
+    matched: str = ""
+    # the passages the hit rests on; for a passage hit, the passage itself
+    evidence: tuple[Citation, ...] = ()
 
 
 @dataclass(frozen=True)

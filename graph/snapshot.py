@@ -186,7 +186,7 @@ def _build(layout: DataLayout, started: float) -> tuple[Snapshot, dict[str, str]
         triple_count=len(loaded.graph),
         queries=loaded.queries,
         tables=tables,
-        names=build_name_index(tables),
+        names=build_name_index(tables, loaded.graph),
         network=build_network(tables),
         descriptions=Descriptions(loaded.graph, tables),
         built_at=time.time(),

@@ -21,6 +21,7 @@ from graph.model import (
     ArchitecturePath,
     BadInput,
     Citation,
+    GuestQuestion,
     GuestRow,
     GuestVerdict,
     HostRow,
@@ -130,6 +131,53 @@ def _empty_path(mode: IoMode) -> ArchitecturePath:
     return ArchitecturePath(mode, (), ())
 
 
+def _contradiction(what: str, in_name: str, argument: str, given: str) -> BadInput:
+    return BadInput(
+        argument,
+        {
+            "en": f"operatingSystem names {what} {in_name}, but {argument} is {given}: give one or make them agree",
+            "ja": f"operatingSystem は{what} {in_name} を示していますが、{argument} は {given} です。"
+            "どちらか一方にするか、一致させてください",
+        },
+    )
+
+
+def read_guest_question(
+    snapshot: Snapshot,
+    operating_system: str,
+    edition: str | None,
+    service_pack: int,
+    architecture: Architecture,
+    virtual_processors: int,
+) -> tuple[GuestQuestion, bool]:
+    """The question as the names say it: the OS name read into its parts, the edition argument read within
+    that OS, each part checked against the separate arguments (a contradiction is bad input, naming both).
+    The second value says whether an edition was asked for (given, but perhaps not a known one)."""
+    reading = snapshot.names.read(operating_system)
+    if reading is None:
+        return GuestQuestion(None, None, service_pack, architecture, virtual_processors), edition is not None
+    named_edition = reading.edition
+    sp = service_pack
+    argument = snapshot.names.read_edition(reading.operating_system.iri, edition) if edition is not None else None
+    for part in (reading, argument):
+        if part is None:
+            continue
+        if part.service_pack is not None and part.service_pack != sp:
+            # a service pack in a name counts when servicePack is left at 0; another non-zero one contradicts it
+            if sp != 0:
+                raise _contradiction("service pack", _sp(part.service_pack), "servicePack", str(sp))
+            sp = part.service_pack
+        if part.architecture is not None and part.architecture is not architecture:
+            raise _contradiction("architecture", part.architecture.value, "architecture", architecture.name)
+    if edition is not None:
+        given = argument.edition if argument is not None else None
+        if named_edition is not None and (given is None or given.iri != named_edition.iri):
+            raise _contradiction("edition", named_edition.label["en"], "edition", repr(edition[:60]))
+        named_edition = given
+    question = GuestQuestion(reading.operating_system, named_edition, sp, architecture, virtual_processors)
+    return question, edition is not None or reading.edition is not None
+
+
 def check_guest(
     snapshot: Snapshot,
     product: str,
@@ -164,10 +212,14 @@ def check_guest(
     # what the table rests on; for a product with no table, what the source says of the product itself
     table_evidence = index.table_evidence(snapshot, "guest", prod.id, prod.iri)
 
-    os = snapshot.names.resolve(operating_system, "OperatingSystem")
+    question, edition_asked = read_guest_question(
+        snapshot, operating_system, edition, service_pack, architecture, virtual_processors
+    )
+    os = question.operating_system
     if os is None:
         reason = _unknown_os(snapshot, operating_system, table_evidence)
-        return GuestVerdict(False, None, False, emulated, (reason,))
+        return GuestVerdict(False, None, False, emulated, (reason,), None, None, question)
+    service_pack = question.service_pack
 
     rows = index.guest_rows_of.get((prod.id, os.iri), [])
     statements = index.statements.get(("guest", prod.id, os.iri), [])
@@ -198,12 +250,28 @@ def check_guest(
                     table_evidence,
                 )
             )
-        return GuestVerdict(False, None, False, emulated, tuple(reasons), os)
+        return GuestVerdict(False, None, False, emulated, tuple(reasons), os, None, question)
 
+    # The edition's own words when it is not one the graph knows for this OS, for the message.
+    edition_text = None if not edition_asked else (question.edition.label["en"] if question.edition else edition)
     matched, cap = _match_guest_row(
-        snapshot, rows, os, os_name, edition, service_pack, architecture, reasons, statements
+        snapshot,
+        rows,
+        os_name,
+        edition_asked,
+        question.edition,
+        edition_text,
+        service_pack,
+        architecture,
+        reasons,
+        statements,
     )
     limit = matched.max_virtual_processors if matched else None
+    # Integration services install on exactly the rows' OS, editions, service packs and architectures: the
+    # number of virtual processors does not change that (too many makes the configuration unsupported only).
+    installs = matched is not None
+    synthetic = io_path(snapshot, prod.id, IoMode.SYNTHETIC) if installs else None
+    path = synthetic if synthetic is not None else emulated
     if virtual_processors > cap:
         evidence = _evidence(snapshot, *([matched.iri] if matched else [r.iri for r in rows]), RULE_PROCESSORS)
         reasons.append(
@@ -219,8 +287,7 @@ def check_guest(
             )
         )
     if reasons or matched is None:
-        return GuestVerdict(False, limit, False, emulated, tuple(reasons), os, matched)
-    synthetic = io_path(snapshot, prod.id, IoMode.SYNTHETIC)
+        return GuestVerdict(False, limit, synthetic is not None, path, tuple(reasons), os, matched, question)
     supported = Reason(
         ReasonCode.SUPPORTED,
         {
@@ -232,8 +299,7 @@ def check_guest(
         },
         _evidence(snapshot, matched.iri),
     )
-    path = synthetic if synthetic is not None else emulated
-    return GuestVerdict(True, limit, synthetic is not None, path, (supported,), os, matched)
+    return GuestVerdict(True, limit, synthetic is not None, path, (supported,), os, matched, question)
 
 
 def _row_sps(row: GuestRow, lang: str) -> str:
@@ -243,9 +309,10 @@ def _row_sps(row: GuestRow, lang: str) -> str:
 def _match_guest_row(
     snapshot: Snapshot,
     rows: list[GuestRow],
-    os: Named,
     os_name: dict[str, str],
-    edition: str | None,
+    edition_asked: bool,
+    edition: Named | None,
+    edition_text: str | None,
     service_pack: int,
     architecture: Architecture,
     reasons: list[Reason],
@@ -271,15 +338,14 @@ def _match_guest_row(
             )
         )
         candidates = rows
-    if edition is not None:
-        found = snapshot.names.resolve_edition(os.iri, edition)
-        with_edition = [r for r in candidates if found is not None and found in r.editions]
+    if edition_asked:
+        with_edition = [r for r in candidates if edition is not None and edition in r.editions]
         if not with_edition:
             failed = True
             listed_editions: list[Named] = []
             for r in candidates:
                 listed_editions.extend(e for e in r.editions if e not in listed_editions)
-            shown = edition[:60]
+            shown = (edition_text or "")[:60]
             reasons.append(
                 Reason(
                     ReasonCode.EDITION_NOT_SUPPORTED,
@@ -353,7 +419,9 @@ def check_host(
     index = _index(snapshot)
     product_rows = index.host_rows.get(prod.id, [])
     table_evidence = index.table_evidence(snapshot, "host", prod.id, prod.iri)
-    os = snapshot.names.resolve(operating_system, "OperatingSystem")
+    # read as a guest's name is: the OS name's parts, checked against the edition and architecture arguments
+    question, _ = read_guest_question(snapshot, operating_system, edition, 0, architecture, 1)
+    os = question.operating_system
     if os is None:
         return HostVerdict(False, (_unknown_os(snapshot, operating_system, table_evidence),))
     if not product_rows:
@@ -400,7 +468,7 @@ def check_host(
             )
         )
         candidates = rows
-    found = snapshot.names.resolve_edition(os.iri, edition)
+    found = question.edition
     with_edition = [r for r in candidates if found is not None and found in r.editions]
     if not with_edition:
         said = [s.iri for s in statements if found is not None and found.iri in s.editions]
@@ -419,6 +487,15 @@ def check_host(
             )
         )
         with_edition = candidates
+    if question.service_pack:
+        reasons.append(
+            _host_reason(
+                ReasonCode.NOT_DOCUMENTED,
+                f"The host table names no service pack; {_sp(question.service_pack)} is not documented.",
+                f"ホストOSの表にSPの記載はなく、{_sp(question.service_pack, 'ja')}については記述がありません。",
+                _evidence(snapshot, *(r.iri for r in with_edition)),
+            )
+        )
     with_mode = [r for r in with_edition if installation in r.installations]
     if not with_mode:
         reasons.append(

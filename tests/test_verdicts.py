@@ -216,7 +216,10 @@ def test_row_one_processor_above_its_limit(snapshot: Snapshot, row: ArticleGuest
     verdict = guest(snapshot, row.os_name, edition, row.service_packs[-1], row.architecture, row.max_vcpus + 1)
     assert codes(verdict) == [ReasonCode.TOO_MANY_VIRTUAL_PROCESSORS]
     assert verdict.max_virtual_processors == row.max_vcpus
-    assert_emulated(snapshot, verdict)
+    # too many processors makes the configuration unsupported, nothing more: integration services still install
+    assert verdict.supported is False
+    assert verdict.integration_services is True
+    assert verdict.io_path == io_path(snapshot, "hyper-v", IoMode.SYNTHETIC)
     too_many = verdict.reasons[0]
     assert row.line in quotes(too_many)
     assert str(row.max_vcpus) in too_many.message["en"]
@@ -594,8 +597,6 @@ BAD_INPUTS: list[tuple[str, Callable[[Snapshot], object], str, str]] = [
         "empty",
     ),
     ("host-long-os", lambda s: check_host(s, "hyper-v", LONG, "Standard", X64, FULL), "operatingSystem", "10000"),
-    ("search-empty", lambda s: catalog.search(s, ""), "text", "text"),
-    ("search-blank", lambda s: catalog.search(s, "   "), "text", "text"),
     ("search-long", lambda s: catalog.search(s, LONG), "text", "10000"),
 ]
 
