@@ -2,7 +2,8 @@
 
 Every edge is one hv:ComponentRelation and keeps its passages, so each hop of an answer carries the
 evidence it rests on. I/O paths are the shortest route from a product's virtual machine to the
-hardware through the edges that the graph assigns to that path (hv:inPath).
+hardware through the edges that the graph assigns to that path (hv:inPath); which of a product's paths is
+its own (asked for with no mode) is data too (hv:nativePath).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from graph.model import ArchitecturePath, BadInput, Component, Hop, IoMode, Layer, Relation
+from graph.model import ArchitecturePath, BadInput, Component, Hop, IoMode, IoPathDef, Layer, Relation
 from graph.tables import Tables
 
 if TYPE_CHECKING:
@@ -57,19 +58,31 @@ def _component(snapshot: Snapshot, component_id: str, argument: str) -> Componen
     return component
 
 
-def io_path(snapshot: Snapshot, product: str, mode: IoMode) -> ArchitecturePath | None:
+def io_path(snapshot: Snapshot, product: str, mode: IoMode | None = None) -> ArchitecturePath | None:
     """The path a virtual machine's device I/O takes to the hardware; None if the product has none.
 
-    Every verdict shows one, so it is worked out once per snapshot and product (snapshot.memo).
+    With no mode, the product's own path (hv:nativePath in the data: Hyper-V's is the one over the VMBus,
+    Virtual Server's the emulated one). Every verdict shows one, so it is worked out once per snapshot,
+    product and mode (snapshot.memo); the own path and the same path asked for by its mode are one answer.
     """
     from graph.catalog import require_product
 
     product = require_product(snapshot, product).id
+    if mode is None:
+        own = _native_definition(snapshot.tables, product)
+        if own is None:
+            return None
+        mode = own.mode
     key = ("io_path", product, mode)
     if key not in snapshot.memo:
         snapshot.memo[key] = _io_path(snapshot, product, mode)
     found: ArchitecturePath | None = snapshot.memo[key]
     return found
+
+
+def _native_definition(tables: Tables, product: str) -> IoPathDef | None:
+    own = tables.native_paths.get(product)
+    return next((p for p in tables.io_paths if p.iri == own), None)
 
 
 def _io_path(snapshot: Snapshot, product: str, mode: IoMode) -> ArchitecturePath | None:
@@ -97,24 +110,40 @@ def _io_path(snapshot: Snapshot, product: str, mode: IoMode) -> ArchitecturePath
     return ArchitecturePath(mode, tuple(tables.components[c] for c in route), tuple(hops))
 
 
-def path(snapshot: Snapshot, source: str, target: str) -> ArchitecturePath | None:
-    """The shortest chain of documented relations between two components, in either direction."""
+def path(snapshot: Snapshot, source: str, target: str, directed: bool = True) -> ArchitecturePath | None:
+    """The shortest chain of documented relations from one component to another; None if there is none.
+
+    directed=True follows each relation the way it runs (subject to object: the way requests and I/O flow,
+    or down the stack towards the hardware), so from the VSC to the hardware is VSC → VMBus → VSP → driver
+    → hardware. directed=False may also walk a relation backwards; such a hop has forward=False and reads
+    with the relation's inverse label.
+
+    Among routes of the same length, each step prefers a forward hop, then a hop of a documented I/O path
+    (hv:inPath: the article's own account of where requests go), then the smaller component id and relation
+    IRI, so the answer never depends on the order in which the graph was loaded.
+    """
     tables = snapshot.tables
     _component(snapshot, source, "from")
     _component(snapshot, target, "to")
-    undirected = snapshot.network.to_undirected(as_view=True)
-    try:
-        route = nx.shortest_path(undirected, source, target)
-    except nx.NetworkXNoPath:
+    network = snapshot.network
+    # How many hops each component is from the target, counted against the direction of travel.
+    towards = network.reverse(copy=False) if directed else network.to_undirected(as_view=True)
+    distance: dict[str, int] = nx.single_source_shortest_path_length(towards, target)
+    if source not in distance:
         return None
-    hops = []
-    for u, v in itertools.pairwise(route):
-        forward = [d["relation"] for d in (snapshot.network.get_edge_data(u, v) or {}).values()]
-        backward = [d["relation"] for d in (snapshot.network.get_edge_data(v, u) or {}).values()]
-        if forward:
-            hops.append(_hop(tables, min(forward, key=lambda r: r.iri), forward=True))
-        else:
-            hops.append(_hop(tables, min(backward, key=lambda r: r.iri), forward=False))
+    route = [source]
+    hops: list[Hop] = []
+    while route[-1] != target:
+        here = route[-1]
+        steps = [(True, data["relation"], v) for _, v, data in network.out_edges(here, data=True)]
+        if not directed:
+            steps += [(False, data["relation"], u) for u, _, data in network.in_edges(here, data=True)]
+        forward, relation, there = min(
+            (step for step in steps if distance.get(step[2]) == distance[here] - 1),
+            key=lambda step: (not step[0], step[1].path is None, step[2], step[1].iri),
+        )
+        hops.append(_hop(tables, relation, forward))
+        route.append(there)
     return ArchitecturePath(None, tuple(tables.components[c] for c in route), tuple(hops))
 
 

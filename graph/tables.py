@@ -60,6 +60,8 @@ class Tables:
     relations: tuple[Relation, ...]
     io_paths: tuple[IoPathDef, ...]
     layers: dict[str, tuple[tuple[int, tuple[str, ...], str], ...]]
+    # product id -> the IRI of its own I/O path (hv:nativePath), the answer when no I/O mode is asked for
+    native_paths: dict[str, str]
 
     def named(self, iri: str) -> Named:
         return Named(
@@ -314,6 +316,7 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
         )
         for r in _rows(graph, queries, "io-paths")
     )
+    native_paths = {local_id(r.product): str(r.path) for r in _rows(graph, queries, "native-paths")}
     layer_parts: dict[str, dict[int, tuple[str, list[str]]]] = defaultdict(dict)
     for r in _rows(graph, queries, "layers"):
         layer = layer_parts[local_id(r.product)].setdefault(int(r.number), (str(r.layer), []))
@@ -342,4 +345,5 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
         relations=relations,
         io_paths=io_paths,
         layers=layers,
+        native_paths=native_paths,
     )

@@ -10,10 +10,10 @@ from __future__ import annotations
 import itertools
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
-from graph.model import ArchitecturePath, Citation, Component, Layer, Relation, Text, text
+from graph.model import ArchitecturePath, Citation, Component, IoPathDef, Layer, Relation, Text, text
 from graph.tables import Tables
 
 FONTS = {
@@ -25,6 +25,7 @@ MUTED = "#5a6478"
 BLUE = "#2b5d8f"
 BAND = ("#eef3f9", "#f7f9fc")
 EDGE = "#b5452f"
+IO = "#17704a"  # the own I/O path's arrows, apart from the relations' red
 
 ResourceLink = Callable[[str], str | None]
 QuoteLink = Callable[[str], str]
@@ -101,6 +102,42 @@ class Box:
     def center(self) -> int:
         return self.x + self.width // 2
 
+    @property
+    def middle(self) -> int:
+        return self.y + self.height // 2
+
+    @property
+    def right(self) -> int:
+        return self.x + self.width
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.height
+
+
+@dataclass(frozen=True)
+class Rect:
+    """Room taken on the drawing (a title, a chip, an arrow and its label) that a path's arrow goes round."""
+
+    x1: int
+    y1: int
+    x2: int
+    y2: int
+
+    @classmethod
+    def around(cls, box: Box, margin: int = 0) -> Rect:
+        return cls(box.x - margin, box.y - margin, box.right + margin, box.bottom + margin)
+
+    def meets(self, x1: int, y1: int, x2: int, y2: int, margin: int) -> bool:
+        """Whether the segment (x1, y1)-(x2, y2), horizontal or vertical, comes within margin of this."""
+        left, right, top, bottom = min(x1, x2), max(x1, x2), min(y1, y2), max(y1, y2)
+        return (
+            left < self.x2 + margin
+            and right > self.x1 - margin
+            and top < self.y2 + margin
+            and bottom > self.y1 - margin
+        )
+
 
 class Svg:
     """An SVG document being written; `render` gives the markup, standalone or for inlining in HTML."""
@@ -131,8 +168,13 @@ class Svg:
 
     def render(self, height: int) -> str:
         marker = (
-            f'<defs><marker id="{self.key}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-            f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{EDGE}"/></marker></defs>'
+            "<defs>"
+            + "".join(
+                f'<marker id="{self.key}-{name}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+                f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>'
+                for name, colour in (("arrow", EDGE), ("io", IO))
+            )
+            + "</defs>"
         )
         return (
             f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram" id="{self.key}" width="{self.width}" '
@@ -143,11 +185,22 @@ class Svg:
         )
 
 
-def _component_box(svg: Svg, box: Box, lang: str, resource: ResourceLink, lines: list[str], sub: str | None) -> None:
+def _component_box(
+    svg: Svg,
+    box: Box,
+    lang: str,
+    resource: ResourceLink,
+    lines: list[str],
+    sub: str | None,
+    *,
+    connector: bool = False,
+) -> None:
+    """A component's box with its name (and what it sits in); a connector, such as a bus, drawn as a band."""
     svg.link(resource(box.component.iri), text(box.component.description or box.component.label, lang))
+    fill, dash = ("#e9f4ee", ' stroke-dasharray="6 3"') if connector else ("#ffffff", "")
     svg.add(
-        f'<rect x="{box.x}" y="{box.y}" width="{box.width}" height="{box.height}" rx="7" fill="#ffffff" '
-        f'stroke="{BLUE}" stroke-width="1.6"/>'
+        f'<rect x="{box.x}" y="{box.y}" width="{box.width}" height="{box.height}" rx="7" fill="{fill}" '
+        f'stroke="{BLUE}" stroke-width="1.6"{dash}/>'
     )
     y = box.y + 12 + 15
     for line in lines:
@@ -184,25 +237,29 @@ def _edge(
     if badge is not None:
         svg.add(f'<circle cx="{mid_x - 20}" cy="{mid_y}" r="11" fill="{EDGE}"/>')
         svg.text(mid_x - 20, mid_y + 4, badge, 12, fill="#ffffff", font_weight="700")
-    svg.text(
-        mid_x + 9,
-        mid_y + 4,
-        label,
-        13,
-        anchor="start",
-        fill=EDGE,
-        font_weight="600",
-        stroke="#ffffff",
-        stroke_width="4",
-        paint_order="stroke",
-    )
+    if label:
+        svg.text(
+            mid_x + 9,
+            mid_y + 4,
+            label,
+            13,
+            anchor="start",
+            fill=EDGE,
+            font_weight="600",
+            stroke="#ffffff",
+            stroke_width="4",
+            paint_order="stroke",
+        )
     if note:
         svg.text(mid_x + 9, mid_y + 21, note, 11, anchor="start", fill=MUTED)
     svg.end()
 
 
-def _ordered(layers: Sequence[Layer], relations: Sequence[Relation]) -> list[list[Component]]:
-    """The layers from the top down, each one's components ordered under their neighbours above.
+def _ordered(
+    layers: Sequence[Layer], relations: Sequence[Relation], between: dict[str, tuple[str, ...]], tables: Tables
+) -> list[list[Component]]:
+    """The layers from the top down, each one's components ordered under their neighbours above, with what
+    connects two of them (the VMBus) drawn between them.
 
     The graph gives a layer's members in no meaningful order; placing each under the mean position of
     what it relates to in the layer above keeps arrows from crossing (the parent partition under the host
@@ -224,6 +281,10 @@ def _ordered(layers: Sequence[Layer], relations: Sequence[Relation]) -> list[lis
                 return (sum(near) / len(near) if near else float(index), index)
 
             members = [c for _, c in sorted(enumerate(members), key=weight)]
+        for connector, ends in sorted(between.items()):
+            places = [i for i, c in enumerate(members) if c.id in ends]
+            if len(places) == len(ends):
+                members.insert(min(places) + 1, tables.components[connector])
         rows.append(members)
     return rows
 
@@ -236,6 +297,8 @@ class Frame:
     margin: int = 12
     label_w: int = 176  # the column of layer names
     gap: int = 46  # between bands: room for an arrow and its label
+    entry: int = 26  # above a box's first small box when a path's arrow enters it from the box's name
+    step: int = 30  # between two small boxes that a path's arrow joins
 
     @property
     def inner_x(self) -> int:
@@ -244,6 +307,54 @@ class Frame:
     @property
     def inner_w(self) -> int:
         return self.width - self.margin - self.inner_x - 12
+
+
+@dataclass(frozen=True)
+class OwnPath:
+    """A product's own I/O path as the layer diagram draws it: its definition and its hops in order."""
+
+    definition: IoPathDef
+    hops: tuple[Relation, ...]
+
+    @property
+    def route(self) -> tuple[str, ...]:
+        return (self.hops[0].subject, *(r.object for r in self.hops)) if self.hops else ()
+
+
+def own_path(tables: Tables, product: str) -> OwnPath | None:
+    """The product's own I/O path (hv:nativePath) with its hops in hop order; None if it names none."""
+    iri = tables.native_paths.get(product)
+    definition = next((p for p in tables.io_paths if p.iri == iri), None)
+    if definition is None:
+        return None
+    hops = sorted((r for r in tables.relations if r.path == iri), key=lambda r: (r.order or 0, r.iri))
+    return OwnPath(definition, tuple(hops))
+
+
+@dataclass
+class Plan:
+    """Where everything of a layer diagram goes, worked out before anything is drawn."""
+
+    bands: list[tuple[Layer, int, int]] = field(default_factory=list)  # layer, y, height
+    boxes: dict[str, Box] = field(default_factory=dict)  # the layers' components and the connectors
+    position: dict[str, int] = field(default_factory=dict)  # box id -> its layer's position
+    titles: dict[str, list[str]] = field(default_factory=dict)  # box id -> the lines of its name
+    chips: dict[str, Box] = field(default_factory=dict)  # what is drawn inside a box
+    holder: dict[str, str] = field(default_factory=dict)  # chip id -> the box it is drawn in
+    connectors: set[str] = field(default_factory=set)
+
+    def place(self, component: str) -> Box | None:
+        return self.boxes.get(component) or self.chips.get(component)
+
+    def title_rects(self) -> list[Rect]:
+        rects = []
+        for key, lines in self.titles.items():
+            box = self.boxes[key]
+            for number, line in enumerate(lines):
+                half = text_width(line, 15, bold=True) // 2
+                baseline = box.y + 27 + 19 * number
+                rects.append(Rect(box.center - half, baseline - 14, box.center + half, baseline + 5))
+        return rects
 
 
 def architecture_svg(
@@ -257,51 +368,173 @@ def architecture_svg(
     quote: QuoteLink,
 ) -> str:
     """A product's layer stack from the top down: bands for layers, boxes for their components, small boxes
-    inside for what runs in them, and arrows for the documented relations between neighbouring layers."""
+    inside for what runs in them, arrows for the documented relations between neighbouring layers, and the
+    product's own I/O path (hv:nativePath) hop by hop as numbered arrows through every component it names."""
     frame = Frame()
     relations = sorted(
         (r for r in tables.relations if product in tables.components[r.subject].products),
         key=lambda r: r.iri,
     )
-    rows = _ordered(layers, relations)
-    layered = {c.id for row in rows for c in row}
-    # Components that run in a layered one (and are not in a layer themselves) are drawn inside it.
-    inside: dict[str, list[Component]] = {}
-    for relation in relations:
-        if relation.predicate.endswith("/runsIn") and relation.subject not in layered and relation.object in layered:
-            inside.setdefault(relation.object, []).append(tables.components[relation.subject])
+    own = own_path(tables, product)
+    route = own.route if own else ()
+    hops = {r.iri for r in own.hops} if own else set()
+    layered = {c.id for layer in layers for c in layer.components}
+    between = _connectors(relations, layers, layered)
+    rows = _ordered(layers, relations, between, tables)
+    placed = layered | set(between)
+    inside = _inside(relations, route, placed, tables)
+
+    plan = Plan(connectors=set(between))
+    y = frame.margin
+    for layer, members in zip(reversed(layers), rows, strict=True):
+        height = _lay_band(plan, frame, layer, y, members, inside, route, lang)
+        plan.bands.append((layer, y, height))
+        y += height + frame.gap
+    bottom = y - frame.gap
 
     svg = Svg(key, frame.width, lang, title)
-    boxes: dict[str, tuple[Box, int]] = {}
-    y = frame.margin
-    for depth, (layer, members) in enumerate(zip(reversed(layers), rows, strict=True)):
-        drawn = _band(svg, frame, depth, y, layer, members, inside, resource, quote)
-        boxes.update((box.component.id, (box, layer.position)) for box in drawn)
-        y = drawn[0].y + drawn[0].height + 12 + frame.gap
-    _arrows(svg, relations, boxes, tables, lang, quote)
-    return svg.render(y - frame.gap + frame.margin)
+    for depth, (layer, band_y, height) in enumerate(plan.bands):
+        _draw_band(svg, frame, depth, layer, band_y, height, quote)
+    for box_id, box in plan.boxes.items():
+        _component_box(svg, box, lang, resource, plan.titles[box_id], None, connector=box_id in plan.connectors)
+    for chip in plan.chips.values():
+        _chip(svg, chip, resource)
+    taken = _arrows(svg, [r for r in relations if r.iri not in hops], plan, tables, lang, quote)
+    if own is not None and own.hops:
+        _own_path_arrows(svg, frame, plan, own, taken, tables, lang, quote)
+        bottom = _legend(svg, frame, own, bottom, tables, lang, resource)
+    return svg.render(bottom + frame.margin)
 
 
-def _band(
-    svg: Svg,
+def _connectors(
+    relations: Sequence[Relation], layers: Sequence[Layer], layered: set[str]
+) -> dict[str, tuple[str, ...]]:
+    """Components in no layer that connect (hv:connects) two or more components of one layer: drawn in that
+    layer, between them (the article: the VMBus runs between the partitions)."""
+    connects: dict[str, set[str]] = {}
+    for relation in relations:
+        if relation.predicate.endswith("/connects") and relation.subject not in layered:
+            connects.setdefault(relation.subject, set()).add(relation.object)
+    between = {}
+    for connector, ends in sorted(connects.items()):
+        for layer in layers:
+            members = {c.id for c in layer.components}
+            if len(ends) >= 2 and ends <= members:
+                between[connector] = tuple(sorted(ends))
+    return between
+
+
+def _inside(
+    relations: Sequence[Relation], route: Sequence[str], placed: set[str], tables: Tables
+) -> dict[str, list[Component]]:
+    """What is drawn as a small box inside a box: what runs in it (hv:runsIn), and each component of the own
+    path that the graph places nowhere, inside the box the path reaches it from (the VSC, where the virtual
+    machine's requests start, in the virtual machine)."""
+    inside: dict[str, list[Component]] = {}
+    holder: dict[str, str] = {}
+    for relation in relations:
+        if relation.predicate.endswith("/runsIn") and relation.subject not in placed and relation.object in placed:
+            inside.setdefault(relation.object, []).append(tables.components[relation.subject])
+            holder[relation.subject] = relation.object
+    last: str | None = None
+    for component in route:
+        if component in placed:
+            last = component
+        elif component in holder:
+            last = holder[component]
+        elif last is not None:
+            inside.setdefault(last, []).append(tables.components[component])
+            holder[component] = last
+    return inside
+
+
+def _lay_band(
+    plan: Plan,
     frame: Frame,
-    depth: int,
-    y: int,
     layer: Layer,
+    y: int,
     members: Sequence[Component],
     inside: dict[str, list[Component]],
-    resource: ResourceLink,
-    quote: QuoteLink,
-) -> list[Box]:
-    """One layer: its band (linked to the layer's quote), its name, and a box per component."""
-    lang = svg.lang
-    box_w = (frame.inner_w - (len(members) - 1) * 16) // len(members)
+    route: Sequence[str],
+    lang: str,
+) -> int:
+    """Place one layer's boxes, with their names and small boxes, in the plan; the band's height."""
+    widths = _widths(members, plan.connectors, frame, lang)
     contents = []
-    for component in members:
+    for component, box_w in zip(members, widths, strict=True):
         lines = wrap(text(component.label, lang), box_w - 20, 15, bold=True)
-        chips = _chip_rows(inside.get(component.id, []), lang, box_w - 20)
-        contents.append((component, lines, chips, 26 + 19 * len(lines) + 36 * len(chips)))
+        rows, gaps = _chip_rows(component.id, inside.get(component.id, []), route, lang, box_w - 20, frame)
+        height = 26 + 19 * len(lines) + sum(gaps) + 26 * len(rows) + (10 if rows else 0)
+        contents.append((component, box_w, lines, rows, gaps, height))
     band_h = max(height for *_, height in contents) + 24
+    x = frame.inner_x
+    for component, box_w, lines, rows, gaps, _ in contents:
+        box = Box(component, x, y + 12, box_w, band_h - 24)
+        plan.boxes[component.id] = box
+        plan.position[component.id] = layer.position
+        plan.titles[component.id] = lines
+        chip_y = box.y + 26 + 19 * len(lines)
+        for row, gap in zip(rows, gaps, strict=True):
+            chip_y += gap
+            chip_x = box.center - (sum(w for _, w in row) + 8 * (len(row) - 1)) // 2
+            for chip, chip_w in row:
+                plan.chips[chip.id] = Box(chip, chip_x, chip_y, chip_w, 26)
+                plan.holder[chip.id] = component.id
+                chip_x += chip_w + 8
+            chip_y += 26
+        x += box_w + _spacing(component.id, plan.connectors, members)
+    return band_h
+
+
+def _spacing(component: str, connectors: set[str], members: Sequence[Component]) -> int:
+    """Room after a box: wider beside a connector, so that arrows can pass between it and its neighbours."""
+    ids = [c.id for c in members]
+    index = ids.index(component)
+    following = ids[index + 1] if index + 1 < len(ids) else None
+    return 40 if component in connectors or following in connectors else 16
+
+
+def _widths(members: Sequence[Component], connectors: set[str], frame: Frame, lang: str) -> list[int]:
+    """A connector is as wide as its name needs; the other boxes of the layer share the rest equally."""
+    narrow = {
+        c.id: max(136, text_width(text(c.label, lang), 15, bold=True) + 40) for c in members if c.id in connectors
+    }
+    spacing = sum(_spacing(c.id, connectors, members) for c in members[:-1])
+    others = len(members) - len(narrow)
+    share = (frame.inner_w - spacing - sum(narrow.values())) // others if others else 0
+    return [narrow.get(c.id, share) for c in members]
+
+
+def _chip_rows(
+    owner: str, chips: Sequence[Component], route: Sequence[str], lang: str, width: int, frame: Frame
+) -> tuple[list[list[tuple[Component, int]]], list[int]]:
+    """The small boxes of a box in rows, and the space above each row. The own path's come first, one a
+    row in the path's order with room for the arrow between them; the others follow, as many a row as fit."""
+    on_path = sorted((c for c in chips if c.id in route), key=lambda c: route.index(c.id))
+    rest = sorted((c for c in chips if c.id not in route), key=lambda c: c.id)
+    rows: list[list[tuple[Component, int]]] = []
+    gaps: list[int] = []
+    for chip in on_path:
+        chip_w = min(width, text_width(text(chip.label, lang), 12) + 22)
+        previous = rows[-1][0][0].id if rows else owner
+        joined = route.index(chip.id) > 0 and route[route.index(chip.id) - 1] == previous
+        gaps.append((frame.entry if not rows else frame.step) if joined else (0 if not rows else 10))
+        rows.append([(chip, chip_w)])
+    used = width + 1
+    for chip in rest:
+        chip_w = min(width, text_width(text(chip.label, lang), 12) + 22)
+        if used + 8 + chip_w > width:
+            gaps.append(10 if rows else 0)
+            rows.append([])
+            used = -8
+        rows[-1].append((chip, chip_w))
+        used += 8 + chip_w
+    return rows, gaps
+
+
+def _draw_band(svg: Svg, frame: Frame, depth: int, layer: Layer, y: int, band_h: int, quote: QuoteLink) -> None:
+    """One layer's band (linked to the layer's quote) and its name."""
+    lang = svg.lang
     first = layer.evidence[0].iri if layer.evidence else None
     svg.link(quote(first) if first else None, text(layer.label, lang))
     svg.add(
@@ -314,70 +547,226 @@ def _band(
         svg.text(frame.margin + 14, name_y, line, 13, anchor="start", fill=MUTED, font_weight="600")
         name_y += 18
     svg.end()
-    boxes = []
-    x = frame.inner_x
-    for component, lines, chips, _ in contents:
-        box = Box(component, x, y + 12, box_w, band_h - 24)
-        _component_box(svg, box, lang, resource, lines, None)
-        _chips(svg, box, box.y + 26 + 19 * len(lines), chips, resource)
-        boxes.append(box)
-        x += box_w + 16
-    return boxes
 
 
-def _chips(svg: Svg, box: Box, y: int, rows: list[list[tuple[Component, int]]], resource: ResourceLink) -> None:
-    """Small boxes inside a component's box for what runs in it, centred in rows."""
-    for row in rows:
-        x = box.center - (sum(w for _, w in row) + 8 * (len(row) - 1)) // 2
-        for chip, chip_w in row:
-            svg.link(resource(chip.iri), text(chip.description or chip.label, svg.lang))
-            svg.add(f'<rect x="{x}" y="{y}" width="{chip_w}" height="26" rx="13" fill="#e6eef8" stroke="#8fb0d6"/>')
-            svg.text(x + chip_w // 2, y + 18, text(chip.label, svg.lang), 12)
-            svg.end()
-            x += chip_w + 8
-        y += 36
+def _chip(svg: Svg, chip: Box, resource: ResourceLink) -> None:
+    svg.link(resource(chip.component.iri), text(chip.component.description or chip.component.label, svg.lang))
+    svg.add(
+        f'<rect x="{chip.x}" y="{chip.y}" width="{chip.width}" height="26" rx="13" fill="#e6eef8" stroke="#8fb0d6"/>'
+    )
+    svg.text(chip.center, chip.y + 18, text(chip.component.label, svg.lang), 12)
+    svg.end()
 
 
 def _arrows(
     svg: Svg,
     relations: Sequence[Relation],
-    boxes: dict[str, tuple[Box, int]],
+    plan: Plan,
     tables: Tables,
     lang: str,
     quote: QuoteLink,
-) -> None:
+) -> list[Rect]:
     """The relations between components of neighbouring layers, as vertical arrows (side by side when two
-    relations join the same pair); relations within a layer or across several are listed, not drawn."""
+    relations join the same pair); relations within a layer or across several are listed, not drawn.
+    Returns the room the arrows and their labels take."""
+    taken: list[Rect] = []
     pairs: dict[tuple[str, str], list[Relation]] = {}
     for relation in relations:
         a, b = relation.subject, relation.object
-        if a in boxes and b in boxes and abs(boxes[a][1] - boxes[b][1]) == 1:
+        if a in plan.position and b in plan.position and abs(plan.position[a] - plan.position[b]) == 1:
             pairs.setdefault((a, b), []).append(relation)
     for (a, b), found in sorted(pairs.items()):
-        (upper, _), (lower, _) = sorted((boxes[a], boxes[b]), key=lambda item: -item[1])
-        left, right = max(upper.x, lower.x), min(upper.x + upper.width, lower.x + lower.width)
+        upper, lower = sorted((plan.boxes[a], plan.boxes[b]), key=lambda box: -plan.position[box.component.id])
+        left, right = max(upper.x, lower.x), min(upper.right, lower.right)
         center = (left + right) // 2 if left < right else upper.center
         for index, relation in enumerate(found):
             x = center + (index * 2 - (len(found) - 1)) * 90
-            top, bottom = upper.y + upper.height, lower.y
+            top, bottom = upper.bottom, lower.y
             label = text(tables.labels.get(relation.predicate, {"en": relation.predicate}), lang)
             sentence = f"{text(tables.components[a].label, lang)} {label} {text(tables.components[b].label, lang)}"
             down = relation.subject == upper.component.id
             points = (x, top + 2, x, bottom - 3) if down else (x, bottom - 2, x, top + 3)
             _edge(svg, points, label, relation.evidence, quote, sentence)
+            middle = (top + bottom) // 2
+            taken.append(Rect(x, top, x, bottom))
+            taken.append(Rect(x + 9, middle - 10, x + 9 + text_width(label, 13, bold=True), middle + 8))
+    # A connector's relations to its neighbours in its own layer: short arrows out of its sides, low down so
+    # that a path's arrow can leave the connector level with its middle. Too short for a label: the tooltip
+    # says it.
+    for relation in relations:
+        a, b = relation.subject, relation.object
+        if a in plan.connectors and b in plan.boxes and plan.position.get(b) == plan.position[a]:
+            bus, end = plan.boxes[a], plan.boxes[b]
+            y = bus.bottom - 9
+            points = (bus.x - 2, y, end.right + 3, y) if end.x < bus.x else (bus.right + 2, y, end.x - 3, y)
+            label = text(tables.labels.get(relation.predicate, {"en": relation.predicate}), lang)
+            sentence = f"{text(tables.components[a].label, lang)} {label} {text(tables.components[b].label, lang)}"
+            _edge(svg, points, "", relation.evidence, quote, sentence)
+            taken.append(Rect(min(points[0], points[2]), y, max(points[0], points[2]), y))
+    return taken
 
 
-def _chip_rows(chips: Sequence[Component], lang: str, width: int) -> list[list[tuple[Component, int]]]:
-    rows: list[list[tuple[Component, int]]] = []
-    used = width + 1
-    for chip in sorted(chips, key=lambda c: c.id):
-        chip_w = min(width, text_width(text(chip.label, lang), 12) + 22)
-        if used + 8 + chip_w > width:
-            rows.append([])
-            used = -8
-        rows[-1].append((chip, chip_w))
-        used += 8 + chip_w
-    return rows
+Point = tuple[int, int]
+
+
+def _own_path_arrows(
+    svg: Svg,
+    frame: Frame,
+    plan: Plan,
+    own: OwnPath,
+    taken: list[Rect],
+    tables: Tables,
+    lang: str,
+    quote: QuoteLink,
+) -> None:
+    """Each hop of the own path as a numbered arrow from component to component, routed round the names,
+    the small boxes, the other arrows and the connectors it does not join."""
+    fixed = [*plan.title_rects(), *taken]
+    drawn: list[Rect] = []
+    for number, hop in enumerate(own.hops, 1):
+        source, target = plan.place(hop.subject), plan.place(hop.object)
+        if source is None or target is None:
+            continue
+        ends = {hop.subject, hop.object}
+        obstacles = [
+            *fixed,
+            *(Rect.around(c) for k, c in plan.chips.items() if k not in ends),
+            *(Rect.around(plan.boxes[k]) for k in sorted(plan.connectors) if k not in ends),
+        ]
+        if plan.holder.get(hop.object) == hop.subject:
+            # From a box to a small box inside it: down from the box's name.
+            name_bottom = source.y + 12 + 19 * len(plan.titles[hop.subject])
+            points = [(target.center, name_bottom + 3), (target.center, target.y - 3)]
+        else:
+            points = _route(source, target, obstacles, drawn, frame, list(plan.boxes.values()))
+        label = text(tables.labels.get(hop.predicate, {"en": hop.predicate}), lang)
+        names = (text(tables.components[k].label, lang) for k in (hop.subject, hop.object))
+        sentence = f"{number}. {next(names)} {label} {next(names)}"
+        _io_edge(svg, points, number, hop.evidence, quote, sentence)
+        drawn.extend(
+            Rect(min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1]))
+            for a, b in itertools.pairwise(points)
+        )
+
+
+def _route(
+    source: Box, target: Box, obstacles: list[Rect], drawn: list[Rect], frame: Frame, boxes: Sequence[Box]
+) -> list[Point]:
+    """An arrow of one, two or three straight pieces from source to target: down (or up) a column x that
+    is clear of every obstacle, leaving and entering a box through its bottom or top edge where x lies
+    within it, else through its side. The cheapest column wins: near both boxes, few turns, room to spare."""
+    if target.y >= source.bottom or target.bottom <= source.y:
+        down = target.y >= source.bottom
+        best: tuple[float, int, list[Point]] | None = None
+        for x in range(frame.inner_x + 8, frame.inner_x + frame.inner_w - 7, 2):
+            points = _column(source, target, x, down)
+            if points is None:
+                continue
+            pieces = list(itertools.pairwise(points))
+            everything = [*obstacles, *drawn]
+            if any(r.meets(a[0], a[1], b[0], b[1], 6) for a, b in pieces for r in obstacles):
+                continue
+            if any(r.meets(a[0], a[1], b[0], b[1], 18) for a, b in pieces for r in drawn):
+                continue
+            if any(_along_edge(a, b, box) for a, b in pieces for box in boxes):
+                continue
+            room = min((_distance(x, pieces[len(pieces) // 2], r) for r in everything), default=24)
+            # Not down the very column of an earlier arrow, as if one arrow ran straight through a box.
+            reused = any(r.x1 - 18 < x < r.x2 + 18 and r.x1 == r.x2 for r in drawn)
+            cost = abs(x - source.center) + abs(x - target.center) + 60 * (len(points) - 2) + 40 * reused
+            cost -= min(room, 24)
+            if best is None or (cost, x) < best[:2]:
+                best = (cost, x, points)
+        if best is not None:
+            return best[2]
+        return [
+            (source.center, source.bottom + 2 if down else source.y - 2),
+            (target.center, target.y - 3 if down else target.bottom + 3),
+        ]
+    # Side by side: straight across, level with the middle of what they share.
+    y = (max(source.y, target.y) + min(source.bottom, target.bottom)) // 2
+    if target.x >= source.right:
+        return [(source.right + 2, y), (target.x - 3, y)]
+    return [(source.x - 2, y), (target.right + 3, y)]
+
+
+def _column(source: Box, target: Box, x: int, down: bool) -> list[Point] | None:
+    """The points of an arrow down (or up) column x, or None when x cannot join the two boxes."""
+    points: list[Point] = []
+    if source.x + 10 <= x <= source.right - 10:
+        points.append((x, source.bottom + 2 if down else source.y - 2))
+    else:
+        side = source.right if x > source.right else source.x
+        if abs(x - side) < 24 or source.x <= x <= source.right:
+            return None
+        points += [(side + (2 if x > side else -2), source.middle), (x, source.middle)]
+    if target.x + 10 <= x <= target.right - 10:
+        points.append((x, target.y - 3 if down else target.bottom + 3))
+    else:
+        side = target.right if x > target.right else target.x
+        if abs(x - side) < 24 or target.x <= x <= target.right:
+            return None
+        points += [(x, target.middle), (side + (3 if x > side else -3), target.middle)]
+    return points
+
+
+def _along_edge(a: Point, b: Point, box: Box) -> bool:
+    """Whether a piece runs beside one of the box's edges, so close that it would read as the edge."""
+    if a[0] == b[0]:
+        beside = min(a[1], b[1]) < box.bottom and max(a[1], b[1]) > box.y
+        return beside and min(abs(a[0] - box.x), abs(a[0] - box.right)) < 10
+    beside = min(a[0], b[0]) < box.right and max(a[0], b[0]) > box.x
+    return beside and min(abs(a[1] - box.y), abs(a[1] - box.bottom)) < 8
+
+
+def _distance(x: int, piece: tuple[Point, Point], rect: Rect) -> int:
+    """How far column x passes from a rectangle beside the piece (far when it is above or below it)."""
+    (_, y1), (_, y2) = piece
+    if rect.y2 < min(y1, y2) or rect.y1 > max(y1, y2):
+        return 24
+    return max(rect.x1 - x, x - rect.x2, 0)
+
+
+def _io_edge(
+    svg: Svg, points: Sequence[Point], number: int, evidence: Sequence[Citation], quote: QuoteLink, title: str
+) -> None:
+    """A hop of the own path: straight pieces ending in an arrowhead, numbered, linked to its first passage."""
+    first = evidence[0].iri if evidence else None
+    quotes = " / ".join(f"「{c.quote}」" for c in evidence)
+    svg.link(quote(first) if first else None, f"{title}\n{quotes}".strip())
+    pieces = list(itertools.pairwise(points))
+    for (x1, y1), (x2, y2) in pieces:
+        svg.add(
+            f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#ffffff" stroke-opacity="0" stroke-width="14"/>'
+        )
+    for index, ((x1, y1), (x2, y2)) in enumerate(pieces):
+        end = f' marker-end="url(#{svg.key}-io)"' if index == len(pieces) - 1 else ""
+        svg.add(
+            f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{IO}" stroke-width="2.6" '
+            f'stroke-linecap="round"{end}/>'
+        )
+    (x1, y1), (x2, y2) = max(pieces, key=lambda p: abs(p[1][0] - p[0][0]) + abs(p[1][1] - p[0][1]))
+    cx, cy = (x1 + x2) // 2, (y1 + y2) // 2
+    if abs(x2 - x1) + abs(y2 - y1) < 48:
+        # On a short arrow the number would hide it: beside it instead.
+        cx, cy = (cx - 17, cy) if x1 == x2 else (cx, cy - 15)
+    svg.add(f'<circle cx="{cx}" cy="{cy}" r="10" fill="{IO}" stroke="#ffffff" stroke-width="2"/>')
+    svg.text(cx, cy + 4, str(number), 12, fill="#ffffff", font_weight="700")
+    svg.end()
+
+
+def _legend(
+    svg: Svg, frame: Frame, own: OwnPath, bottom: int, tables: Tables, lang: str, resource: ResourceLink
+) -> int:
+    """Under the bands: what the numbered arrows are, linked to the I/O path's page. The new bottom."""
+    y = bottom + 22
+    x = frame.inner_x
+    svg.add(f'<path d="M{x},{y - 4} H{x + 34}" stroke="{IO}" stroke-width="2.6" marker-end="url(#{svg.key}-io)"/>')
+    label = text(tables.labels.get(own.definition.iri, {"en": own.definition.iri}), lang)
+    svg.link(resource(own.definition.iri), label)
+    svg.text(x + 48, y, f"1–{len(own.hops)}: {label}", 13, anchor="start", fill=IO, font_weight="600")
+    svg.end()
+    return y + 8
 
 
 def io_path_svg(

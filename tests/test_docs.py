@@ -395,7 +395,9 @@ def test_glossary_ontology_and_sources_pages(parsed: dict[str, Page], snapshot: 
             assert text(definition, lang) in section, iri
         sources = parsed[f"{lang}/sources.html"]
         passages = [iri for iri, kind in snapshot.tables.types.items() if kind == "Passage"]
-        assert len(passages) == 60
+        # every passage the source file declares, whatever their number
+        declared = (Path(__file__).resolve().parents[1] / "graph" / "sources.ttl").read_text().count(" a hv:Passage ;")
+        assert len(passages) == declared > 60
         for iri in passages:
             assert local_id(iri) in sources.ids
     # The sources page names the facts that cite a passage.
