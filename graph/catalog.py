@@ -6,6 +6,10 @@ from typing import TYPE_CHECKING
 
 from graph.model import BadInput, GuestRow, HostRow, LicenseRow, Product, SearchHit, StorageFormat
 from graph.names import MAX_NAME_LENGTH, fold
+from graph.search import search as find_hits
+
+# The most hits one search answers: a page of results, not a dump of the graph.
+MAX_HITS = 100
 
 if TYPE_CHECKING:
     from graph.snapshot import Snapshot
@@ -57,12 +61,8 @@ def licensing(snapshot: Snapshot) -> tuple[LicenseRow, ...]:
     return snapshot.tables.license_rows
 
 
-def search(snapshot: Snapshot, text: str) -> tuple[SearchHit, ...]:
-    if not text.strip():
-        raise BadInput(
-            "text",
-            {"en": "text: give some text to search for", "ja": "text: 検索する文字列を指定してください"},
-        )
+def search(snapshot: Snapshot, text: str, first: int = 20) -> tuple[SearchHit, ...]:
+    """The `first` best hits for the text (graph.search); blank text answers no hits, as the contract says."""
     if len(text) > MAX_NAME_LENGTH:
         raise BadInput(
             "text",
@@ -71,4 +71,14 @@ def search(snapshot: Snapshot, text: str) -> tuple[SearchHit, ...]:
                 "ja": f"text: {MAX_NAME_LENGTH}文字以内で指定してください({len(text)}文字)",
             },
         )
-    return snapshot.names.search(text)
+    if not 1 <= first <= MAX_HITS:
+        raise BadInput(
+            "first",
+            {
+                "en": f"first: give a number of hits from 1 to {MAX_HITS} (got {first})",
+                "ja": f"first: 件数は1から{MAX_HITS}までで指定してください({first}が指定されました)",
+            },
+        )
+    if not text.strip():
+        return ()
+    return find_hits(snapshot, text, first)
