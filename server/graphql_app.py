@@ -63,7 +63,7 @@ from strawberry.types import ExecutionContext
 from graph.model import BadInput
 from server.endpoint import Endpoint
 from server.graphql_plan import Plan, make_plan, run_plan
-from server.graphql_schema import Context, Query
+from server.graphql_schema import SCHEMA_TYPES, Context, Query
 from server.logs import request_id_of
 from server.metrics import graphql_operation
 from server.state import SnapshotHolder
@@ -95,7 +95,7 @@ class _ExecutionSchema(strawberry.Schema):
         """Logged once, with the request id, by `_classify`; strawberry's own logging would repeat it."""
 
 
-SCHEMA = _ExecutionSchema(query=Query, extensions=[DisableValidation])
+SCHEMA = _ExecutionSchema(query=Query, types=SCHEMA_TYPES, extensions=[DisableValidation])
 
 
 # --- errors ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ most of a request with new variables (bench/README.md). A plan does that lookup 
     or, for a field with extensions or input-object arguments, graphql-core's own call of strawberry's
     wrapper), and how the value is completed (serialize a leaf, map a list, plan an object)
 
-A document gets a plan only if it stays within what a plan does: object types (no interface or union),
+A document gets a plan only if it stays within what a plan does: object types and interfaces (no union),
 fields with their arguments and aliases, `__typename`, fragments on the type they are spread in, no directive
 and no response key given twice. Anything else, and any request whose plan meets an exception, a null in a
 non-null field or a value that does not complete, is answered by graphql-core in full: its answer, with its
@@ -34,6 +34,7 @@ from graphql import (
     GraphQLEnumType,
     GraphQLField,
     GraphQLID,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -141,8 +142,10 @@ class _Planner:
             if isinstance(selection, FieldNode):
                 found.append(selection)
             elif isinstance(selection, InlineFragmentNode):
-                if selection.type_condition is not None and selection.type_condition.name.value != parent.name:
-                    raise _Unplannable
+                if selection.type_condition is not None and not self._applies(
+                    selection.type_condition.name.value, parent
+                ):
+                    continue  # a fragment on another type of an interface: not for objects of this type
                 found.extend(self._fields(parent, selection.selection_set, spread))
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
@@ -161,6 +164,14 @@ class _Planner:
             else:
                 raise _Unplannable
         return found
+
+    def _applies(self, condition: str, parent: GraphQLObjectType) -> bool:
+        """Whether a fragment on `condition` applies to objects of `parent`: the same type, or an interface of it."""
+        if condition == parent.name:
+            return True
+        core = self.schema._schema
+        abstract = core.get_type(condition)
+        return isinstance(abstract, GraphQLInterfaceType) and core.is_sub_type(abstract, parent)
 
     def _field(self, parent: GraphQLObjectType, node: FieldNode) -> FieldPlan:
         name = node.name.value
@@ -274,18 +285,48 @@ class _Planner:
                 return serialized
 
             return leaf, False
-        if isinstance(type_, GraphQLObjectType) and type_.is_type_of is None and node.selection_set is not None:
+        if isinstance(type_, GraphQLObjectType) and node.selection_set is not None:
             fields = self.selection(type_, node.selection_set)
+            # strawberry gives the types that implement an interface an is_type_of (an isinstance check of the
+            # value's class): a value of another class is graphql-core's to report
+            checked = None if type_.is_type_of is None else type_.name
 
             def object_of(value: Any, run: Run, path: Path | None) -> Any:
                 if value is None:
                     if required:
                         raise Fallback
                     return None
+                if checked is not None and _type_name(value) != checked:
+                    raise Fallback
                 return _object(fields, value, run, path)
 
             return object_of, any(f.needs_path for f in fields)
-        raise _Unplannable  # interfaces, unions, and object types that check what they are given
+        if isinstance(type_, GraphQLInterfaceType) and node.selection_set is not None:
+            # one plan per type that implements the interface; the value's own type picks one
+            by_type = {
+                possible.name: self.selection(possible, node.selection_set)
+                for possible in self.schema._schema.get_possible_types(type_)
+            }
+            needs_path = any(f.needs_path for fields in by_type.values() for f in fields)
+
+            def abstract_of(value: Any, run: Run, path: Path | None) -> Any:
+                if value is None:
+                    if required:
+                        raise Fallback
+                    return None
+                fields = by_type.get(_type_name(value))
+                if fields is None:
+                    raise Fallback
+                return _object(fields, value, run, path)
+
+            return abstract_of, needs_path
+        raise _Unplannable  # unions, and object types that check what they are given
+
+
+def _type_name(value: Any) -> str:
+    """The GraphQL type a strawberry object is of (its class's definition names it)."""
+    definition = getattr(value.__class__, "__strawberry_definition__", None)
+    return str(getattr(definition, "name", ""))
 
 
 # --- running a plan -------------------------------------------------------------------------------------------

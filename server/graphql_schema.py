@@ -15,8 +15,9 @@ from typing import Annotated, TypeVar
 import strawberry
 from strawberry.printer import print_schema
 
-from graph import catalog, paths, verdicts
+from graph import catalog, nodes, paths, verdicts
 from graph import model as m
+from graph.layout import BASE
 from graph.snapshot import Snapshot
 
 E = TypeVar("E", bound=Enum)
@@ -101,6 +102,25 @@ class ReasonCode(Enum):
     TOO_MANY_VIRTUAL_PROCESSORS = "TOO_MANY_VIRTUAL_PROCESSORS"
 
 
+@strawberry.enum
+class HopDirection(Enum):
+    FORWARD = strawberry.enum_value("FORWARD", description="The hop follows the relation as the source states it.")
+    BACKWARD = strawberry.enum_value(
+        "BACKWARD", description="The hop walks the relation backwards (only in paths asked with directed: false)."
+    )
+
+
+@strawberry.enum
+class Basis(Enum):
+    STATED = strawberry.enum_value("STATED", description="Said by the source in so many words.")
+    INFERRED = strawberry.enum_value(
+        "INFERRED", description="Read from what the source says by a rule that the graph names and cites."
+    )
+    OUTSIDE = strawberry.enum_value(
+        "OUTSIDE", description="From a document other than the article; the citation names it."
+    )
+
+
 def convert(value: Enum, into: type[E]) -> E:
     """The member of `into` with the same name (GraphQL enum <-> graph.model enum)."""
     return into[value.name]
@@ -139,9 +159,118 @@ def _citation(c: m.Citation) -> Citation:
     )
 
 
+def _node_view(info: Info, iri: str) -> nodes.NodeView | None:
+    return nodes.node(info.context.snapshot, iri)
+
+
+@strawberry.type(description="A property of the graph's vocabulary.")
+class Predicate:
+    data: strawberry.Private[m.Named]
+
+    @field("The property's local name, e.g. maxVirtualProcessors: stable, for code to switch on.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.data.id)
+
+    @strawberry.field
+    def iri(self) -> str:
+        return self.data.iri
+
+    @strawberry.field
+    def label(self, lang: Lang | None = Lang.EN) -> str:
+        return text(self.data.label, lang)
+
+
+@strawberry.type(
+    description="One statement of the graph: what it says, in words and as data, and the passages it rests on."
+)
+class Statement:
+    data: strawberry.Private[nodes.NodeStatement]
+
+    @strawberry.field
+    def predicate(self) -> Predicate:
+        return Predicate(data=self.data.predicate)
+
+    @field("The property, in words.")
+    def relation(self, lang: Lang | None = Lang.EN) -> str:
+        return text(self.data.predicate.label, lang)
+
+    @field("The value, as text: a literal, or the label of the thing it points to (see object).")
+    def value(self, lang: Lang | None = Lang.EN) -> str:
+        return text(self.data.value, lang)
+
+    @strawberry.field
+    def object(self, info: Info) -> Node | None:
+        return None if self.data.object is None else node_of(info, self.data.object)
+
+    @field("The XML Schema datatype of a literal value (e.g. xsd:integer); null when the value is a thing.")
+    def datatype(self) -> str | None:
+        return self.data.datatype
+
+    @strawberry.field
+    def evidence(self) -> list[Citation]:
+        return cite(self.data.evidence)
+
+    @field("How the graph knows it.")
+    def basis(self) -> Basis:
+        return convert(self.data.basis, Basis)
+
+    @field("For an INFERRED statement, the rule it was read by (itself a node, with its own evidence).")
+    def rule(self, info: Info) -> Node | None:
+        return None if self.data.rule is None else node_of(info, self.data.rule)
+
+    @field("The date the statement holds as of, e.g. 2008-08.")
+    def as_of(self) -> str | None:
+        return self.data.as_of
+
+
+@strawberry.interface(description="Anything the graph names, with what the graph says about it.")
+class Node:
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.node_iri()[len(BASE) :])
+
+    @strawberry.field
+    def iri(self) -> str:
+        return self.node_iri()
+
+    @field("The kind of thing, e.g. Product, Rule, Advice, GuestSupport.")
+    def type(self, info: Info) -> str:
+        view = _node_view(info, self.node_iri())
+        return view.named.type if view else ""
+
+    @strawberry.field
+    def label(self, info: Info, lang: Lang | None = Lang.EN) -> str:
+        view = _node_view(info, self.node_iri())
+        return text(view.named.label, lang) if view else self.node_iri()
+
+    @field("Every statement whose subject this is, each with its evidence.")
+    def statements(self, info: Info) -> list[Statement]:
+        view = _node_view(info, self.node_iri())
+        return [Statement(data=s) for s in view.statements] if view else []
+
+    @field("The passages this thing itself rests on (empty for a pure term).")
+    def evidence(self, info: Info) -> list[Citation]:
+        view = _node_view(info, self.node_iri())
+        return cite(view.evidence) if view else []
+
+    def node_iri(self) -> str:
+        raise NotImplementedError
+
+
+@strawberry.type(description="A thing of the graph that has no type of its own in this schema.")
+class Thing(Node):
+    node: strawberry.Private[str]
+
+    def node_iri(self) -> str:
+        return self.node
+
+
 @strawberry.type
-class Component:
+class Component(Node):
     data: strawberry.Private[m.Component]
+
+    def node_iri(self) -> str:
+        return self.data.iri
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -179,6 +308,10 @@ class Hop:
     @strawberry.field
     def evidence(self) -> list[Citation]:
         return cite(self.data.evidence)
+
+    @strawberry.field
+    def direction(self) -> HopDirection:
+        return HopDirection.FORWARD if self.data.forward else HopDirection.BACKWARD
 
 
 @strawberry.type
@@ -381,9 +514,41 @@ class Reason:
         return cite(self.data.evidence)
 
 
+@strawberry.type(description="How the service read a guest question: what each name was taken to mean.")
+class GuestQuestion:
+    data: strawberry.Private[m.GuestQuestion]
+
+    @field("The operating system the name was read as; null when it matches nothing.")
+    def operating_system(self, info: Info) -> Node | None:
+        found = self.data.operating_system
+        return None if found is None else node_of(info, found.iri)
+
+    @field("The edition, from the edition argument or from the name; null when none was given.")
+    def edition(self, info: Info) -> Node | None:
+        found = self.data.edition
+        return None if found is None else node_of(info, found.iri)
+
+    @strawberry.field
+    def service_pack(self) -> int:
+        return self.data.service_pack
+
+    @strawberry.field
+    def architecture(self) -> Architecture:
+        return convert(self.data.architecture, Architecture)
+
+    @strawberry.field
+    def virtual_processors(self) -> int:
+        return self.data.virtual_processors
+
+
 @strawberry.type
 class GuestVerdict:
     data: strawberry.Private[m.GuestVerdict]
+
+    @field("What the question was read as, so a portal can show it and a user can correct it.")
+    def interpreted_as(self) -> GuestQuestion:
+        assert self.data.question is not None  # every verdict of graph.verdicts.check_guest carries one
+        return GuestQuestion(data=self.data.question)
 
     @strawberry.field
     def supported(self) -> bool:
@@ -442,10 +607,21 @@ class SearchHit:
     def label(self, lang: Lang | None = Lang.EN) -> str:
         return text(self.data.label, lang)
 
+    @field("The thing itself, for its statements and evidence.")
+    def node(self, info: Info) -> Node | None:
+        return node_of(info, self.data.iri)
+
+    @field("The name or passage text that matched.")
+    def matched(self) -> str:
+        return self.data.matched
+
 
 @strawberry.type
-class Product:
+class Product(Node):
     data: strawberry.Private[m.Product]
+
+    def node_iri(self) -> str:
+        return self.data.iri
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -486,6 +662,20 @@ class Product:
     @field("The product's virtual disk formats (as Query.storageFormats).")
     def storage_formats(self, info: Info) -> list[StorageFormat]:
         return [StorageFormat(data=f) for f in catalog.storage_formats(info.context.snapshot, self.data.id)]
+
+
+def node_of(info: Info, iri: str) -> Node | None:
+    """The node of this IRI as its most specific type in the schema: a Product, a Component, else a Thing."""
+    snapshot = info.context.snapshot
+    local = iri[len(BASE) :] if iri.startswith(BASE) else iri
+    product = snapshot.tables.products.get(local)
+    if product is not None:
+        return Product(data=product)
+    component = snapshot.tables.components.get(local)
+    if component is not None:
+        return Component(data=component)
+    view = nodes.node(snapshot, local)
+    return None if view is None else Thing(node=view.named.iri)
 
 
 # --- the root ----------------------------------------------------------------------------------------
@@ -564,26 +754,30 @@ class Query:
 
     @field(
         description="The path that a virtual machine's device I/O takes to the physical hardware; "
-        "null when the product has no such path."
+        "null when the product has no such path.\n"
+        "With no mode, the product's own path: SYNTHETIC for Hyper-V, EMULATED for Virtual Server 2005 R2."
     )
     def io_path(
-        self, info: Info, product: strawberry.ID = HYPER_V, mode: IoMode = IoMode.SYNTHETIC
+        self, info: Info, product: strawberry.ID = HYPER_V, mode: IoMode | None = None
     ) -> ArchitecturePath | None:
         snapshot = info.context.snapshot
         known = catalog.require_product(snapshot, str(product))  # an unknown product is bad input
-        return architecture_path(paths.io_path(snapshot, known.id, convert(mode, m.IoMode)))
+        wanted = None if mode is None else convert(mode, m.IoMode)
+        return architecture_path(paths.io_path(snapshot, known.id, wanted))
 
     @field(
-        description="The shortest chain of documented relations between two components "
-        "(ids from Product.components); null when none."
+        description="The chain of documented relations from one component to another (ids from Product.components), "
+        "each hop in the\ndirection the relation runs (the way requests and I/O flow); null when there is none. "
+        "directed: false also walks\nrelations backwards, and says so on each hop."
     )
     def path(
         self,
         info: Info,
         source: Annotated[strawberry.ID, strawberry.argument(name="from")],
         target: Annotated[strawberry.ID, strawberry.argument(name="to")],
+        directed: bool = True,
     ) -> ArchitecturePath | None:
-        return architecture_path(paths.path(info.context.snapshot, str(source), str(target)))
+        return architecture_path(paths.path(info.context.snapshot, str(source), str(target), directed=directed))
 
     @field("The virtual disk formats that the product offers.")
     def storage_formats(self, info: Info, product: strawberry.ID = HYPER_V) -> list[StorageFormat]:
@@ -593,13 +787,27 @@ class Query:
     def licensing(self, info: Info) -> list[LicenseRights]:
         return [LicenseRights(data=r) for r in catalog.licensing(info.context.snapshot)]
 
-    @field("Anything in the graph whose English or Japanese name matches the text.")
-    def search(self, info: Info, text: str) -> list[SearchHit]:
-        return [SearchHit(data=h) for h in catalog.search(info.context.snapshot, text)]
+    @field(
+        "Anything in the graph whose names (English, Japanese, alternative) or passages match the text, best "
+        "first;\nblank text answers an empty list."
+    )
+    def search(self, info: Info, text: str, first: int = 20) -> list[SearchHit]:
+        return [SearchHit(data=h) for h in catalog.search(info.context.snapshot, text, first)]
+
+    @field(
+        "Anything the graph names under /id/ (a product, component, operating system, table row, rule, advice,\n"
+        "comparison, feature, passage, ...), with every statement about it; null when the id is unknown."
+    )
+    def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return node_of(info, str(id))
+
+
+# Types reachable only through the Node interface, which the schema must list itself.
+SCHEMA_TYPES: list[type] = [Thing]
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query)
+    return strawberry.Schema(query=Query, types=SCHEMA_TYPES)
 
 
 schema = build_schema()

@@ -1,21 +1,20 @@
 """GraphQL through a real uvicorn on loopback, with a real client (gql over httpx).
 
-The contract (../shared/contract) is checked three ways: the schema contains it, every operation runs and
-every example gives its answer (with contract_check.py's own matcher), and contract_check.py itself passes.
+The contract (the copy of ../shared/contract in tests/shared, see tests/contract.py) is checked three ways: the
+schema contains it, every operation runs and every example gives its answer (with contract_check.py's own matcher),
+and contract_check.py itself passes. What pending.json lists is held as contract_check.py holds it: expected to
+fail (xfail) until the server meets it.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import graphql
@@ -32,14 +31,11 @@ from server import graphql_app
 from server.graphql_app import MAX_ALIASES, MAX_BODY_BYTES, MAX_DEPTH, MAX_TOKENS, graphql_routes
 from server.graphql_schema import sdl
 from server.state import SnapshotHolder
+from tests import contract
+from tests.contract import CONTRACT_CHECK, EXAMPLES, OPERATIONS, pending_example, pending_operation, xfail_if_pending
 from tests.live import serve
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-CONTRACT = SHARED / "contract"
-CONTRACT_CHECK = SHARED / "tools" / "contract_check.py"
-OPERATIONS = {p.name: p.read_text() for p in sorted((CONTRACT / "operations").glob("*.graphql"))}
-EXAMPLES = json.loads((CONTRACT / "examples.json").read_text())
 IDE_OPERATIONS = ROOT / "server" / "static" / "graphiql" / "operations"
 IDE_INDEX = json.loads((IDE_OPERATIONS / "index.json").read_text())
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -105,34 +101,60 @@ def test_committed_sdl_is_the_schema_printed_from_the_code() -> None:
     assert committed == sdl(), "server/schema.graphql drifted: python -m server.graphql_schema > server/schema.graphql"
 
 
-def test_schema_contains_the_contract_without_breaking_or_dangerous_changes() -> None:
-    contract = graphql.build_schema((CONTRACT / "schema.graphql").read_text())
+def contract_changes() -> list[str]:
+    """Breaking and dangerous changes from the contract's schema to ours, described as contract_check.py does."""
+    contract_schema = graphql.build_schema(contract.SCHEMA)
     live = graphql.build_schema(sdl())
-    assert graphql.find_breaking_changes(contract, live) == []
-    assert graphql.find_dangerous_changes(contract, live) == []
+    changes = [
+        *graphql.find_breaking_changes(contract_schema, live),
+        *graphql.find_dangerous_changes(contract_schema, live),
+    ]
+    return [f"{c.type.name}: {c.description}" for c in changes]
+
+
+def test_schema_contains_the_contract_without_breaking_or_dangerous_changes() -> None:
+    assert [c for c in contract_changes() if not contract.pending_change(c)] == []
+
+
+@pytest.mark.xfail(
+    bool(contract.PENDING["schema"]), strict=False, reason=f"pending in contract revision: {contract.PENDING['note']}"
+)
+def test_schema_meets_the_pending_parts_of_the_contracts_revision() -> None:
+    assert contract_changes() == []
 
 
 def test_schema_keeps_the_contracts_descriptions_and_defaults() -> None:
-    contract = graphql.build_schema((CONTRACT / "schema.graphql").read_text())
+    contract_schema = graphql.build_schema(contract.SCHEMA)
     live = graphql.build_schema(sdl())
+    pending = contract.pending_coordinate
     checked = 0
-    for name, ctype in contract.type_map.items():
-        if name.startswith("__") or isinstance(ctype, graphql.GraphQLScalarType):
+    for name, ctype in contract_schema.type_map.items():
+        if name.startswith("__") or isinstance(ctype, graphql.GraphQLScalarType) or pending(name):
             continue
         ltype = live.type_map[name]
         assert ltype.description == ctype.description, name
         if isinstance(ctype, graphql.GraphQLEnumType):
             assert isinstance(ltype, graphql.GraphQLEnumType)
             for value, cvalue in ctype.values.items():
+                if pending(f"{name}.{value}"):
+                    continue
                 assert ltype.values[value].description == cvalue.description, f"{name}.{value}"
                 checked += 1
         if isinstance(ctype, graphql.GraphQLObjectType):
             assert isinstance(ltype, graphql.GraphQLObjectType)
             for field_name, cfield in ctype.fields.items():
+                if pending(f"{name}.{field_name}"):
+                    continue
                 lfield = ltype.fields[field_name]
-                assert lfield.description == cfield.description, f"{name}.{field_name}"
-                assert list(lfield.args) == list(cfield.args), f"{name}.{field_name} argument order"
+                settled = [a for a in cfield.args if not pending(f"{name}.{field_name}({a}:)")]
+                if len(settled) == len(cfield.args):  # a pending argument is what the field's description tells of
+                    assert lfield.description == cfield.description, f"{name}.{field_name}"
+                assert [a for a in lfield.args if a in settled or a not in cfield.args] == settled, (
+                    f"{name}.{field_name} argument order"
+                )
                 for arg_name, carg in cfield.args.items():
+                    if arg_name not in settled:
+                        continue
                     larg = lfield.args[arg_name]
                     assert str(larg.type) == str(carg.type), f"{name}.{field_name}({arg_name})"
                     assert larg.default_value == carg.default_value, f"{name}.{field_name}({arg_name})"
@@ -149,34 +171,27 @@ def test_ide_copies_of_the_operations_equal_the_contract() -> None:
     assert sorted(item["file"] for item in IDE_INDEX["operations"]) == sorted(OPERATIONS)
 
 
-@pytest.mark.parametrize("item", IDE_INDEX["operations"], ids=lambda item: item["file"])
+@pytest.mark.parametrize(
+    "item", [xfail_if_pending(item, pending_operation(item["file"]), item["file"]) for item in IDE_INDEX["operations"]]
+)
 def test_every_contract_operation_runs(client: Client, item: dict[str, Any]) -> None:
     result = client.execute(GraphQLRequest(OPERATIONS[item["file"]], variable_values=item["variables"]))
     (value,) = result.values()
     assert value, f"{item['file']} answered {result!r}"
 
 
-@cache
-def _matcher() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("contract_check", CONTRACT_CHECK)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda example: example["name"])
+@pytest.mark.parametrize(
+    "example", [xfail_if_pending(example, pending_example(example), example["name"]) for example in EXAMPLES]
+)
 def test_every_example_gives_its_answer(client: Client, example: dict[str, Any]) -> None:
-    check = _matcher()
     request = GraphQLRequest(OPERATIONS[example["operation"]], variable_values=example["variables"])
     problems: list[str] = []
     if "expect_errors" in example:
         with pytest.raises(TransportQueryError) as caught:
             client.execute(request)
-        check.matches(example["expect_errors"], caught.value.errors, "errors", problems)
+        contract.matches(example["expect_errors"], caught.value.errors, "errors", problems)
     else:
-        check.matches(example["expect"], client.execute(request), "data", problems)
+        contract.matches(example["expect"], client.execute(request), "data", problems)
     assert problems == []
 
 
@@ -237,6 +252,13 @@ def test_extras_beyond_the_contract(client: Client) -> None:
     assert hops[-1]["to"]["id"] == "physical-hardware"
 
 
+def test_blank_search_text_answers_an_empty_list(client: Client) -> None:
+    for text in ("", "   ", "\u3000"):
+        assert client.execute(GraphQLRequest(OPERATIONS["Search.graphql"], variable_values={"text": text})) == {
+            "search": []
+        }
+
+
 def test_get_query_string(server: Server) -> None:
     response = httpx.get(
         server.url,
@@ -270,7 +292,11 @@ XP = {"os": "Windows XP", "sp": 3, "arch": "X86"}
         (OPERATIONS["IoPath.graphql"], {"product": "nope"}, "product"),
         (OPERATIONS["Path.graphql"], {"from": "vsc", "to": "no-such-component"}, "to"),
         (OPERATIONS["Path.graphql"], {"from": "no-such-component", "to": "vsc"}, "from"),
-        (OPERATIONS["Search.graphql"], {"text": ""}, "text"),
+        (OPERATIONS["Search.graphql"], {"text": "x" * 300}, "text"),
+        (OPERATIONS["Search.graphql"], {"text": "vmbus", "first": 0}, "first"),
+        (CHECK_GUEST, {**XP, "os": "Windows XP SP3", "sp": 2}, "servicePack"),
+        (CHECK_GUEST, {**XP, "os": "Windows XP x64"}, "architecture"),
+        (CHECK_GUEST, {**XP, "os": "Windows XP Professional", "edition": "Home"}, "edition"),
     ],
     ids=[
         "vcpus-0",
@@ -287,7 +313,11 @@ XP = {"os": "Windows XP", "sp": 3, "arch": "X86"}
         "io-path-unknown-product",
         "path-unknown-to",
         "path-unknown-from",
-        "search-empty",
+        "search-too-long",
+        "search-first-0",
+        "sp-in-the-name-contradicts",
+        "architecture-in-the-name-contradicts",
+        "edition-in-the-name-contradicts",
     ],
 )
 def test_bad_input_is_a_typed_error_that_says_what_is_wrong(
