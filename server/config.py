@@ -31,6 +31,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("HVKG_LOG_FORMAT", "json", "`json`: one JSON object per line; `text`: plain lines for a terminal"),
     Variable("HVKG_LOG_LEVEL", "info", "`debug`, `info`, `warning` or `error`"),
     Variable("HVKG_ACCESS_LOG", "on", "`off`: no line per request (the metrics still count them)"),
+    Variable("HVKG_DEBUG", "unset", "`1`: the command line prints the traceback of an unexpected error"),
     Variable(
         "HVKG_PID_FILE",
         "$XDG_RUNTIME_DIR/hvkg.pid, else <tmp>/hvkg-<uid>.pid",
