@@ -35,9 +35,11 @@ from server.state import SnapshotHolder
 
 log = logging.getLogger("hvkg.reload")
 
-# The command lines a server process of ours runs under (`hvkg serve`, `python -m server.cli serve`, an ASGI
-# server importing server.main). A pid file naming any other process is stale: its pid was reused.
-SERVER_COMMANDS = ("hvkg", "server.cli", "server.main", "uvicorn", "multiprocessing.spawn")
+# The command lines a server process of ours runs under: `hvkg serve` and `python -m server.cli serve` (with
+# " serve"), an ASGI server importing server.main, a worker. A pid file naming any other process is stale: its
+# pid was reused (by another program, or by another hvkg command such as `hvkg validate`, which a SIGHUP ends).
+SERVE_COMMANDS = ("hvkg", "server.cli")
+SERVER_COMMANDS = ("server.main", "uvicorn", "multiprocessing.spawn")
 SPAWNED_WORKER = "multiprocessing.spawn"
 
 Loader = Callable[[SnapshotHolder, DataLayout], bool]
@@ -202,6 +204,18 @@ def reload_targets(pid: int) -> list[int]:
     return workers or [pid]
 
 
+def is_server_command(line: str) -> bool:
+    if any(name in line for name in SERVER_COMMANDS):
+        return True
+    return "serve" in line.split() and any(name in line for name in SERVE_COMMANDS)
+
+
+def is_server_process(pid: int) -> bool:
+    """True if `pid` runs and its command line is one of a server of ours."""
+    line = _cmdline(pid)
+    return line is not None and _alive(pid) and is_server_command(line)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -225,7 +239,7 @@ def signal_reload(pid: int | None) -> int:
             )
             return 2
         line = _cmdline(pid)
-        if line is not None and not any(name in line for name in SERVER_COMMANDS):
+        if line is not None and not is_server_command(line):
             _no_server(
                 f"pid {pid} in {path} is not an hvkg server (stale pid file)",
                 f"{path} の pid {pid} は hvkg サーバーではありません",

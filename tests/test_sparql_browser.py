@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from starlette.applications import Starlette
 
 from graph.snapshot import Snapshot
-from server.pages import page_routes
-from server.sparql import close, sparql_routes
+from server.app import create_app
 from server.state import SnapshotHolder
 from tests.browser import run_chromium
 from tests.live import serve
@@ -20,12 +17,11 @@ from tests.live import serve
 
 @pytest.fixture(scope="module")
 def base(snapshot: Snapshot) -> Iterator[str]:
+    """The service's own app: its middleware adds the Content-Security-Policy the page must work under."""
     holder = SnapshotHolder()
     holder.swap(snapshot)
-    app = Starlette(routes=[*sparql_routes(holder, path="/sparql"), *page_routes(holder)])
-    with serve(app, lifespan="off") as url:
+    with serve(create_app(holder=holder)) as url:
         yield url
-    asyncio.run(close())
 
 
 def chromium(tmp_path: Path, *args: str) -> str:

@@ -8,6 +8,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 import types
@@ -461,9 +462,12 @@ def test_query_page(url: str, accept: str) -> None:
     # the named queries travel as JSON that cannot close the script element
     assert "<script>alert(1)" not in page
     assert json.loads(page.split('id="named-queries">')[1].split("</script>")[0])["evil"] == EVIL_QUERY
-    # nothing from the internet: no external script, style sheet or font
-    assert "<script src" not in page and "<link" not in page and "@import" not in page
-    assert "application/sparql-results+json" in page and '"/id/"' in page
+    # nothing from the internet: its script and style sheet come from this server, and no font or import
+    assert re.findall(r'<script src="([^"]*)"', page) == ["/static/pages/sparql.js"]
+    assert re.findall(r'<link [^>]*href="([^"]*)"', page) == ["/static/pages/sparql.css"]
+    assert "@import" not in page
+    script = (Path(__file__).resolve().parents[1] / "server" / "static" / "pages" / "sparql.js").read_text()
+    assert "application/sparql-results+json" in script and '"/id/"' in script
 
 
 def test_description_406(url: str) -> None:
