@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test lint validate venv clean browser shared
+.PHONY: serve test lint validate venv clean browser screenshots shared
 
 venv: $(VENV)/.installed
 
@@ -61,6 +61,10 @@ shared:
 	  else echo "tests/shared/$$part left out: gone from $(SHARED)"; fi; \
 	done; \
 	find tests/shared -type d -exec chmod 0755 {} + && find tests/shared -type f -exec chmod 0644 {} +
+
+# The README's pictures of the docs, taken by the browser test in headless Chromium.
+screenshots: venv browser
+	HVKG_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/test_docs_browser.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
