@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graph.nodes import Basis
 
 Text = Mapping[str, str]
 LANGS = ("en", "ja")
@@ -279,3 +283,104 @@ class IoPathDef:
     start: str
     end: str
     evidence: tuple[Citation, ...]
+
+
+# --- the typed facts of graph.knowledge: rules, advice, the comparison, outside records, ... --------------
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A thing of the graph that is a fact in itself (a rule, an advice, a release, ...), as its node says it.
+
+    `basis` is how the graph knows the thing (STATED: the article's passages; OUTSIDE: another document's),
+    read from graph.nodes; a single statement about it may still be INFERRED (see its node's statements).
+    """
+
+    id: str
+    iri: str
+    type: str  # its most specific class, e.g. Rule
+    label: Text
+    definition: Text | None
+    as_of: str | None
+    basis: Basis
+    evidence: tuple[Citation, ...]
+    about: tuple[str, ...] = ()  # IRIs of what it concerns (hv:about)
+    # an outside fact: how it stands to the article (hv:relationToArticle) and the article's facts it bears on
+    relation_to_article: tuple[SourceRelation, ...] = ()
+    relates_to: tuple[str, ...] = ()  # IRIs (hv:relatesToArticleFact)
+    product_version: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceRelation:
+    """How an outside fact stands to the article (fills a gap, confirms, differs, ...): a term of the graph."""
+
+    id: str
+    iri: str
+    label: Text
+    notation: str | None  # the record's own label, e.g. FILLS GAP
+    definition: Text | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    fact: Fact
+    favors: str  # product id
+    compared_with: tuple[str, ...]  # product ids
+
+
+@dataclass(frozen=True)
+class DowngradeRight:
+    fact: Fact
+    applies_to: tuple[str, ...]  # IRIs of the licence rows (LicenseRow.iri)
+
+
+@dataclass(frozen=True)
+class Release:
+    fact: Fact
+    release_of: str | None  # IRI of the product or operating system
+    release_date: str | None  # as written, e.g. 2008-06-26
+    architecture: Architecture | None
+    service_pack: int | None
+    last_service_pack: bool
+    serviced_with: tuple[str, ...]  # IRIs of operating systems
+    installation: InstallationMode | None
+
+
+@dataclass(frozen=True)
+class GuestList:
+    fact: Fact
+    product: str | None  # product id
+    entries: tuple[str, ...]  # IRIs of its GuestListEntry
+
+
+@dataclass(frozen=True)
+class GuestListEntry:
+    fact: Fact
+    in_list: str | None  # IRI of its GuestList
+    listed_as: tuple[str, ...]
+    operating_system: str | None  # IRI
+    editions: tuple[str, ...]  # IRIs
+    architectures: tuple[Architecture, ...]
+    service_packs: tuple[int, ...]
+    allowed_virtual_processors: tuple[int, ...]
+    listed_max_virtual_processors: int | None
+
+
+@dataclass(frozen=True)
+class LicenseTerm:
+    fact: Fact
+    operating_system: str | None  # IRI
+    edition: str | None  # IRI
+    virtual_instances: int | None
+    unlimited: bool
+    licensed_per: str | None
+    sales_channel: str | None
+    downgrade_to: tuple[str, ...]  # IRIs of operating systems
+
+
+@dataclass(frozen=True)
+class CapacityLimit:
+    fact: Fact
+    max_size_mb: int | None
+    max_size_gb: int | None

@@ -40,6 +40,8 @@ NOT_TERMS = {
     "Passage", "Document", "GuestSupport", "HostSupport", "LicenseRights", "ComponentRelation", "Layer",
     "FeatureSupport", "GuestNotSupported", "HostNotSupported", "Rule", "Advice", "Comparison",
     "HardwareRequirement", "MigrationNote", "Prerequisite", "DowngradeRight", "IoPath", "Edition",
+    # the records from outside the article (graph/facts/outside.ttl)
+    "Release", "GuestList", "GuestListEntry", "LicenseTerm", "CapacityLimit",
 }  # fmt: skip
 
 
@@ -332,6 +334,8 @@ def helpers(site: Site, lang: str) -> dict[str, Any]:
     dcterms = "http://purl.org/dc/terms/"
     return {
         "label_of": lambda iri: site.label(iri, lang),
+        # an inferred value's note, in the graph's words: "inferred by: <the rule's label>" (Cell.rule)
+        "rule_note": lambda rule: f"{site.label(VOCAB + 'inferredBy', lang)}: {site.label(rule, lang)}",
         "labels": lambda iri: tables.labels.get(iri, {"en": local_id(iri)}),
         "definition_of": tables.definitions.get,
         "alt_labels": lambda iri: sorted(tables.alt_labels.get(iri, ()), key=lambda a: (a.casefold(), a)),

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from graph.knowledge import statement
 from graph.layout import BASE, VOCAB
 from graph.model import (
     Citation,
@@ -24,6 +25,7 @@ from graph.model import (
     StorageFormat,
     text,
 )
+from graph.nodes import Basis
 from graph.tables import local_id
 from server.docs_site import Site
 from server.docs_text import as_of, translator
@@ -33,8 +35,10 @@ from server.docs_text import as_of, translator
 class Cell:
     text: str
     quote: Citation | None  # None: the sources say nothing here (shown as such, and tested to be so)
-    css: str = ""  # "head": a row heading; "unstated": nothing is known; "yes"/"no": availability
+    css: str = ""  # "head": a row heading; "unstated": nothing is known; "yes"/"no": availability; "inferred"
     lines: tuple[Cell, ...] = ()  # a cell of several statements, each with its own quote
+    # the value's statement is INFERRED (graph.nodes): the rule it is read by, whose page holds its passages
+    rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -183,10 +187,13 @@ def storage_table(site: Site, product: Product, formats: Sequence[StorageFormat]
         cites = fmt.evidence
         size = str(fmt.max_size_gb) if fmt.max_size_gb is not None else None
         snapshots = "yes" if fmt.supports_snapshots else "no"
+        # VHD's snapshots are read by a rule: marked by class and rule, its words kept (as in the comparison)
+        rule = _inferred_by(site, fmt.iri, VOCAB + "supportsSnapshots")
+        snapshots_cell = cell(t(snapshots), cites, None, f"{snapshots} inferred" if rule else snapshots)
         cells = (
             cell(text(fmt.label, lang), cites, text(fmt.label, "ja")),
             cell(max_size(site, fmt, lang), cites, size),
-            cell(t(snapshots), cites, None, snapshots),
+            replace(snapshots_cell, rule=rule),
             cell(fmt.file_extension or "—", cites, fmt.file_extension),
             cell(fmt.allocation_unit or "—", cites),
             cell(_names(fmt.prerequisites, lang, "; "), cites, _names(fmt.prerequisites, "ja", "; ")),
@@ -248,7 +255,11 @@ def comparison_table(site: Site, lang: str) -> FactsTable:
     for product in site.products:
         style = BASE + product.style.value
         cites = site.tables.citations.get(product.iri, ())
-        style_cells.append(Cell(site.label(style, lang), pick(cites, site.label(style, "ja"))))
+        # an inferred style keeps its words (the label) and is marked by its class and rule, not by other text
+        rule = _inferred_by(site, product.iri, VOCAB + "architectureStyle")
+        style_cells.append(
+            Cell(site.label(style, lang), pick(cites, site.label(style, "ja")), "inferred" if rule else "", rule=rule)
+        )
     picked = tuple(c.quote for c in style_cells if c.quote is not None)
     rows = [Row("architecture-style", VOCAB + "architectureStyle", tuple(style_cells), picked)]
 
@@ -262,9 +273,7 @@ def comparison_table(site: Site, lang: str) -> FactsTable:
         cited: list[Citation] = []
         for product in site.products:
             supports = sorted(by_feature[feature][product.id], key=lambda f: (f.as_of or "", f.iri))
-            lines = tuple(
-                Cell(_availability(f, lang), pick(f.evidence), "yes" if f.available else "no") for f in supports
-            )
+            lines = tuple(_availability_cell(site, f, lang) for f in supports)
             cells.append(Cell("", None, "lines", lines) if lines else Cell(t("unstated"), None, "unstated"))
             cited.extend(c for f in supports for c in f.evidence if c not in cited)
         rows.append(Row(local_id(feature), feature, tuple(cells), tuple(cited)))
@@ -276,3 +285,20 @@ def _availability(support: FeatureSupport, lang: str) -> str:
     words = t("available") if support.available else t("unavailable")
     version = f", {support.product_version}" if support.product_version else ""
     return f"{words} ({as_of(support.as_of or '—', lang)}{version})"
+
+
+def _availability_cell(site: Site, support: FeatureSupport, lang: str) -> Cell:
+    """One availability, linked to its passage; an inferred one says so and names its rule, in the graph's words
+    (the label of hv:inferredBy and the rule's label)."""
+    words, css = _availability(support, lang), "yes" if support.available else "no"
+    rule = _inferred_by(site, support.iri, VOCAB + "available")
+    if rule is not None:
+        words = f"{words} [{site.label(VOCAB + 'inferredBy', lang)}: {site.label(rule, lang)}]"
+        css += " inferred"
+    return Cell(words, site.evidence.pick(support.evidence), css, rule=rule)
+
+
+def _inferred_by(site: Site, iri: str, predicate: str) -> str | None:
+    """The rule of the statement when graph.nodes reads it as INFERRED; None for a stated or outside one."""
+    found = statement(site.snapshot, iri, predicate)
+    return found.rule if found is not None and found.basis is Basis.INFERRED else None

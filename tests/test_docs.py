@@ -44,6 +44,7 @@ class Page(HTMLParser):
         self._table: str | None = None
         self._row: dict[str, object] | None = None
         self._cell: dict[str, object] | None = None
+        self._in_rule = False
         self.feed(html)
         self.close()
 
@@ -66,12 +67,16 @@ class Page(HTMLParser):
             hrefs = self._cell["hrefs"]
             assert isinstance(hrefs, list)
             hrefs.append(found.get("href", ""))
+            # the link to the rule an inferred value is read by: kept apart from the value's own text
+            self._in_rule = "rule" in found.get("class", "").split()
         if tag not in VOID:
             self._stack.append((tag, found.get("id"), len(self._text)))
 
     def handle_endtag(self, tag: str) -> None:
         if tag in VOID:
             return
+        if tag == "a":
+            self._in_rule = False
         while self._stack:
             open_tag, element_id, start = self._stack.pop()
             if element_id is not None:
@@ -93,6 +98,9 @@ class Page(HTMLParser):
             self._table = None
 
     def handle_data(self, data: str) -> None:
+        if self._in_rule and self._cell is not None:
+            self._cell["rule"] = str(self._cell.get("rule", "")) + data
+            return
         self._text.append(data)
 
 
@@ -248,6 +256,9 @@ def test_comparison_is_the_products_answer(parsed: dict[str, Page], snapshot: Sn
         and cell(live, "vmware-esx") != {"en": "not stated", "ja": "記載なし"}[lang]
     )
     assert "2009-01" in cell(live, "hyper-v")  # the newer source stands beside the article's statement
+    # an inferred value is marked as such and links to the rule it is read by; a stated one names no rule
+    assert [h for h in hrefs(live, "vmware-esx") if "/rule-" in h], hrefs(live, "vmware-esx")
+    assert not [h for h in hrefs(live, "hyper-v") if "/rule-" in h]
 
 
 def uri(value: str) -> object:

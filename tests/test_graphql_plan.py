@@ -658,11 +658,11 @@ def test_directives_without_a_plan_still_do_what_they_say(answers: Answers) -> N
 
 
 def test_a_fragment_on_an_unrelated_type_is_refused_and_one_on_the_interface_is_planned(answers: Answers) -> None:
-    """The schema's one abstract type is the Node interface. A fragment on a type that cannot overlap its parent is
-    refused before planning; a fragment on an implementing type inside a Node selection applies to that type only,
-    and the plan answers it as graphql-core does."""
+    """The schema's abstract types are the Node interface and the Fact interface that implements it. A fragment on
+    a type that cannot overlap its parent is refused before planning; a fragment on an implementing type (or on Fact)
+    inside a Node selection applies to that type only, and the plan answers it as graphql-core does."""
     abstract = [t.name for t in CORE.type_map.values() if isinstance(t, GraphQLInterfaceType | GraphQLUnionType)]
-    assert abstract == ["Node"]
+    assert sorted(abstract) == ["Fact", "Node"]
     for query in (
         "{ products { id ... on Component { label } } }",
         "{ products { id ...C } } fragment C on Component { label }",
@@ -676,6 +676,7 @@ def test_a_fragment_on_an_unrelated_type_is_refused_and_one_on_the_interface_is_
       a: node(id: "vmbus") { __typename id ... on Component { description } ... on Product { architectureStyle } }
       b: node(id: "hyper-v") { __typename id ... on Component { description } ... on Product { architectureStyle } }
       c: node(id: "guest-row-01") { __typename id ... on Node { type } }
+      d: node(id: "rule-processors-per-guest") { __typename ... on Fact { basis } ... on Product { id } }
     }"""
     assert prepare(query, None).plan is not None
     body = answers.alike(request(query)).body["data"]
@@ -683,6 +684,7 @@ def test_a_fragment_on_an_unrelated_type_is_refused_and_one_on_the_interface_is_
     assert "architectureStyle" not in body["a"]
     assert body["b"]["__typename"] == "Product" and body["b"]["architectureStyle"] == "HYPERVISOR"
     assert body["c"] == {"__typename": "Thing", "id": "guest-row-01", "type": "GuestSupport"}
+    assert body["d"] == {"__typename": "Rule", "basis": "STATED"}
 
 
 def test_aliases_typename_and_fragments_on_the_same_type_are_planned(answers: Answers) -> None:
