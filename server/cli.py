@@ -44,6 +44,7 @@ from server.cli_text import word
 
 if TYPE_CHECKING:
     from graph.model import Named
+    from server.sparql_gate import Refused
 
 EXPORT_FORMATS = {"turtle": "turtle", "json-ld": "json-ld", "nt": "nt", "xml": "xml"}
 EXIT_BAD_INPUT = 2
@@ -450,19 +451,31 @@ def _syntax_error(error: Exception) -> BadInput:
     )
 
 
+def _refused(refusal: Refused) -> BadInput:
+    """The gate's refusal as this command words it: a syntax error by its line and column, else as said."""
+    from pyparsing import ParseBaseException
+
+    if isinstance(refusal.cause, ParseBaseException):
+        return _syntax_error(refusal.cause)
+    return BadInput("query", {"en": f"query: {refusal.english}", "ja": f"query: {refusal.japanese}"})
+
+
 def cmd_query(args: argparse.Namespace) -> int:
-    from rdflib.plugins.sparql.algebra import translateQuery
-    from rdflib.plugins.sparql.parser import parseQuery
+    from server.sparql_gate import Refused, allow_deep_queries, inspect, lock_rdflib, mend_rdflib
 
     snapshot = _snapshot(args)
     source = _query_text(snapshot, args.query)
+    lock_rdflib()  # whatever slipped past the gate, rdflib here fetches nothing either
+    mend_rdflib()
+    allow_deep_queries()
     try:
-        # parsed here for its errors only: the graph's store runs the text (rdflib's engine or pyoxigraph's)
-        translateQuery(parseQuery(source), initNs=dict(snapshot.graph.namespaces()))
-    except Exception as error:
-        raise _syntax_error(error) from None
+        # the endpoint's own gate: updates, SERVICE anywhere and deep nesting refused on the parse, not the text
+        gated = inspect(source, prefixes=dict(snapshot.graph.namespaces()))
+    except Refused as refusal:
+        raise _refused(refusal) from None
     try:
-        result = snapshot.graph.query(source)
+        # rdflib evaluates the gate's parse: the text itself goes to no engine, not even the graph's store
+        result = snapshot.graph.query(gated.query, use_store_provided=False)
         form = "turtle" if result.type in ("CONSTRUCT", "DESCRIBE") else "json"
         data = result.serialize(format=form)
     except Exception as error:
@@ -483,22 +496,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.config import Config
+    from server.http_limits import BoundedHttpToolsProtocol, HTTPLimits
     from server.logs import uvicorn_log_config
+    from server.supervisor import pid_file
 
     if args.data:
         os.environ["HVKG_DATA"] = str(args.data.resolve())
     config = Config.from_env()  # a bad HVKG_* value stops here, with a message naming it (exit 2)
-    uvicorn.run(
-        "server.main:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_config=uvicorn_log_config(config),
-        log_level=config.log_level,
-        timeout_graceful_shutdown=30,
-        # a new worker loads and validates the graph before it counts as started; give a busy machine time
-        timeout_worker_healthcheck=60,
-    )
+    HTTPLimits.from_env()  # and so does a bad HTTP limit, before any worker starts
+    with pid_file(config.pid_file):  # removed on a clean exit; a killed server's is replaced
+        uvicorn.run(
+            "server.main:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            # request heads bounded in size and time, clients that do not read disconnected (server.http_limits)
+            http=BoundedHttpToolsProtocol,
+            log_config=uvicorn_log_config(config),
+            log_level=config.log_level,
+            timeout_graceful_shutdown=30,
+            # a new worker loads and validates the graph before it counts as started; give a busy machine time
+            timeout_worker_healthcheck=60,
+        )
     return 0
 
 

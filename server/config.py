@@ -42,6 +42,14 @@ VARIABLES: tuple[Variable, ...] = (
         "$XDG_CACHE_HOME/hyperv-kg, else ~/.cache/hyperv-kg",
         "where validated snapshots are kept by content hash so a restart skips validation; `off`: no cache",
     ),
+    # Read by server.http_limits.HTTPLimits.from_env(), in each server process.
+    Variable("HVKG_MAX_URL_BYTES", "262144", "longest request line (URL); longer gets 414"),
+    Variable("HVKG_MAX_HEADER_BYTES", "65536", "request header fields in all; more gets 431"),
+    Variable("HVKG_MAX_HEADERS", "100", "request header fields in number; more gets 431"),
+    Variable("HVKG_HEADER_TIMEOUT", "10", "seconds to send a whole request head; then 408 and the connection closed"),
+    Variable(
+        "HVKG_SEND_TIMEOUT", "30", "seconds a client may read nothing of an answer before its connection is closed"
+    ),
     Variable("HVKG_SPARQL_TIME_LIMIT", "5", "seconds a SPARQL query may run (parse, evaluate, serialise)"),
     Variable("HVKG_SPARQL_ROW_LIMIT", "10000", "rows (or triples) per SPARQL response"),
     Variable("HVKG_SPARQL_MAX_CONCURRENT", "4", "SPARQL queries running at once per process (worker processes)"),
@@ -52,6 +60,19 @@ VARIABLES: tuple[Variable, ...] = (
         "HVKG_SPARQL_MEMORY_LIMIT_BYTES", "1073741824", "memory a SPARQL worker may add; `none`/`off`/`0`: no limit"
     ),
     Variable("HVKG_SPARQL_STRICT_DATASET", "false", "`true`: refuse (400) a FROM / graph IRI other than the graph's"),
+    Variable(
+        "HVKG_SPARQL_MAX_NESTING", "100", "levels of { } ( ) [ ] a query may nest; deeper: 400 before any engine parses"
+    ),
+    Variable(
+        "HVKG_SPARQL_QUEUE",
+        "4 × HVKG_SPARQL_MAX_CONCURRENT",
+        "SPARQL queries that may wait (FIFO, at most the time limit) for a busy worker; `0`: none wait",
+    ),
+    Variable(
+        "HVKG_SPARQL_RECYCLE_BYTES",
+        "67108864",
+        "a SPARQL worker that grew by more than this in one query exits after it; `none`/`off`/`0`: never",
+    ),
 )
 
 

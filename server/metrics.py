@@ -294,6 +294,13 @@ def _process_samples(out: _Writer, metrics: Metrics) -> None:
     out.sample("process_start_time_seconds", round(metrics.started_at, 3))
     out.family("hvkg_process_info", "gauge", "This server process (one per worker with --workers N).")
     out.sample("hvkg_process_info", 1, pid=str(os.getpid()))
+    # which wall keeps the SPARQL workers off the network (none reported until the first worker starts)
+    from server.sparql_worker import network_wall
+
+    wall = network_wall()
+    if wall is not None:
+        out.family("hvkg_sparql_network_wall", "gauge", "What keeps SPARQL worker processes off the network.")
+        out.sample("hvkg_sparql_network_wall", 1, wall=wall)
 
 
 def metrics_endpoint(metrics: Metrics, holder: SnapshotHolder) -> Callable[[Request], Response]:

@@ -178,7 +178,18 @@ def mutated(draw: st.DrawFn, base: st.SearchStrategy[str]) -> str:
     return text[:at] + char + text[at + (how == "replace") :]
 
 
-any_query = mutated(grammar_queries) | updates | st.text(max_size=200)
+# Hostile shapes the grammar above does not make: nesting far past the limit (a parser that recursed on it would
+# crash), long chains, and keywords written with SPARQL's \u escapes.
+deep_queries = st.tuples(
+    st.integers(50, 3000), st.sampled_from([("{", "}"), ("(", ")"), ("[ ?p ", " ]"), ("{ OPTIONAL {", "} }")])
+).map(lambda t: f"SELECT * WHERE {{ ?s ?p {t[1][0] * t[0]}1{t[1][1] * t[0]} }}")
+chains = st.tuples(st.integers(100, 7000), st.sampled_from(["+", "&&", "||", "*", "/"])).map(
+    lambda t: "SELECT * WHERE { FILTER(" + t[1].join(["1"] * t[0]) + ") }"
+)
+escaped = st.tuples(grammar_queries, st.sampled_from(["SERVICE", "SELECT", "WHERE", "FILTER", "{", "}", '"', "#"])).map(
+    lambda t: t[0].replace(t[1], f"\\u{ord(t[1][0]):04X}{t[1][1:]}", 1)
+)
+any_query = mutated(grammar_queries) | updates | st.text(max_size=200) | deep_queries | chains | escaped
 
 ACCEPTS = [
     "application/sparql-results+json",

@@ -19,7 +19,7 @@ from xml.dom.minidom import Document
 
 import httpx
 import pytest
-from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from SPARQLWrapper import CSV, GET, JSON, JSONLD, N3, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from starlette.applications import Starlette
@@ -501,12 +501,17 @@ def test_named_queries_answer_as_rdflib_does(snapshot: Snapshot) -> None:
             for name, text in snapshot.queries.items():
                 response = httpx.post(base + "/sparql", data={"query": text}, timeout=30)
                 assert response.status_code == 200, (name, response.text)
+                # a blank node's label is the engine's own (pyoxigraph relabels them on load): compared as "_:"
                 got = Counter(
-                    frozenset((var, term["value"]) for var, term in row.items())
+                    frozenset((var, term["value"] if term["type"] != "bnode" else "_:") for var, term in row.items())
                     for row in response.json()["results"]["bindings"]
                 )
                 expected = Counter(
-                    frozenset((str(var), str(term)) for var, term in row.items() if term is not None)
+                    frozenset(
+                        (str(var), "_:" if isinstance(term, BNode) else str(term))
+                        for var, term in row.items()
+                        if term is not None
+                    )
                     for row in snapshot.graph.query(text).bindings
                 )
                 assert got == expected, name

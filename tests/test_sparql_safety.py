@@ -373,12 +373,20 @@ def test_memory_hungry_query_is_stopped(graph: Graph) -> None:
 # --- concurrency ----------------------------------------------------------------------------------------------
 
 
-def test_too_many_queries_get_503(url: str, endpoint: SPARQLEndpoint) -> None:
-    with ThreadPoolExecutor(2) as pool:
-        running = [pool.submit(httpx.post, url, data={"query": RUNAWAY_REGEX}, timeout=30) for _ in range(2)]
-        wait_until(_busy(endpoint, 2), "two queries run")
-        refused = httpx.get(url, params={"query": "ASK {}"})
-        results = [future.result(timeout=30) for future in running]
+def test_too_many_queries_get_503(graph: Graph) -> None:
+    """Without a queue (HVKG_SPARQL_QUEUE=0), a query that finds every worker busy is refused at once."""
+    snapshot = types.SimpleNamespace(graph=graph, content_hash="feed", triple_count=len(graph), queries={})
+    config = SPARQLConfig(time_limit=TIME_LIMIT, row_limit=ROW_LIMIT, max_concurrent=2, queue=0)
+    endpoint = SPARQLEndpoint(SnapshotHolder(current=snapshot), config)
+    try:
+        with serve(Starlette(routes=endpoint.routes("/sparql"))) as base, ThreadPoolExecutor(2) as pool:
+            url = base + "/sparql"
+            running = [pool.submit(httpx.post, url, data={"query": RUNAWAY_REGEX}, timeout=30) for _ in range(2)]
+            wait_until(_busy(endpoint, 2), "two queries run")
+            refused = httpx.get(url, params={"query": "ASK {}"})
+            results = [future.result(timeout=30) for future in running]
+    finally:
+        anyio.run(endpoint.close)
     assert refused.status_code == 503
     assert int(refused.headers["retry-after"]) >= 1
     assert "retry" in refused.text
@@ -446,12 +454,16 @@ def test_sparqlwrapper_reads_a_truncated_result(url: str) -> None:
         "SELECT * WHERE { ?s ?p ?o } GROUP BY",
         "\x00\x01",
         "SELECT ?x (1 AS ?x) WHERE { }",
+        "ASK " + "{" * 3000 + "}" * 3000,
+        "SELECT * WHERE { ?s ?p ?o } GROUP BY ?s",
+        "SELECT ('\\uD800' AS ?x) WHERE { }",
     ],
 )
 def test_bad_queries_are_4xx_without_traceback(url: str, query: str) -> None:
     response = httpx.post(url, data={"query": query})
     assert 400 <= response.status_code < 500, response.text
     assert "Traceback" not in response.text and 'File "' not in response.text
+    assert "NoneType" not in response.text and "object is not" not in response.text  # Python's words
     assert response.headers["x-request-id"]
 
 
