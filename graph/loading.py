@@ -177,4 +177,6 @@ def namespaces(graph: Graph) -> NamespaceManager:
     manager.bind("skos", "http://www.w3.org/2004/02/skos/core#")
     manager.bind("prov", "http://www.w3.org/ns/prov#")
     manager.bind("dcterms", "http://purl.org/dc/terms/")
+    manager.bind("oa", "http://www.w3.org/ns/oa#")
+    manager.bind("foaf", "http://xmlns.com/foaf/0.1/")
     return manager

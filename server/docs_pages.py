@@ -349,7 +349,9 @@ def helpers(site: Site, lang: str) -> dict[str, Any]:
         "document_title": lambda c: site.document_title(c.document_iri, lang),
         "doc_title": lambda doc: site.document_title(doc, lang),
         "doc_as_of": lambda doc: site.document_value(doc, VOCAB + "asOf"),
-        "doc_publisher": lambda doc: site.document_value(doc, dcterms + "publisher"),
+        "doc_publisher": lambda doc: next(
+            (site.label(v.iri, lang) if v.iri else v.text for v in site.values(doc, dcterms + "publisher")), "—"
+        ),
         "doc_passages": lambda doc: sum(1 for p in site.passages if p.document == doc),
         "documents": site.documents,
         "paths": site.paths,

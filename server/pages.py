@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from rdflib import RDF, BNode, Graph, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import OWL
+from rdflib.namespace import OWL, Namespace
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -30,6 +30,14 @@ from server.docs_text import LANGUAGE_NAMES, as_of, translator
 from server.negotiation import negotiate
 from server.state import SnapshotHolder
 
+OA = Namespace("http://www.w3.org/ns/oa#")
+# The whole graph mixes the project's data (CC BY 4.0) with the article's quotes, which stay under their
+# publisher's copyright (LICENSE, docs/decisions.md "Licence"): the licence link is the project's, and the
+# graph itself says per document and passage what each is under (dcterms:license, dcterms:rights).
+DOWNLOAD_HEADERS = {
+    "Content-Disposition": "attachment",
+    "Link": '<https://creativecommons.org/licenses/by/4.0/>; rel="license"',
+}
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
@@ -56,6 +64,8 @@ PREFIXES = {
     "http://www.w3.org/2004/02/skos/core#": "skos:",
     "http://www.w3.org/ns/prov#": "prov:",
     "http://purl.org/dc/terms/": "dcterms:",
+    "http://www.w3.org/ns/oa#": "oa:",
+    "http://xmlns.com/foaf/0.1/": "foaf:",
 }
 # The top of the docs, in the order of the navigation bar: (UI word, page path in a language's directory).
 NAVIGATION = (
@@ -158,7 +168,15 @@ def _blank(graph: Graph, node: BNode, snapshot: Snapshot) -> tuple[Value, ...]:
             found.append(Value(compact(iri), iri, snapshot.tables.labels.get(iri)))
         return tuple(found)
     kind = graph.value(node, RDF.type)
-    return (Value("[" + compact(str(kind)) + "]" if isinstance(kind, URIRef) else "[]"),)
+    name = compact(str(kind)) if isinstance(kind, URIRef) else ""
+    # a Web Annotation selector is shown by what it selects: the exact text, or the character offsets
+    exact = graph.value(node, OA.exact)
+    start, end = graph.value(node, OA.start), graph.value(node, OA.end)
+    if exact is not None:
+        return (Value(f"[{name} “{exact}”]"),)
+    if start is not None and end is not None:
+        return (Value(f"[{name} {start}–{end}]"),)
+    return (Value("[" + name + "]" if name else "[]"),)
 
 
 # The sentences of the relation statements (hv:ComponentRelation has no label of its own), per snapshot.
@@ -288,7 +306,7 @@ def page_routes(holder: SnapshotHolder) -> list[BaseRoute]:
             files = ", ".join(DOWNLOADS)
             return PlainTextResponse(f"no such download; offered: {files} / ダウンロードできません", status_code=404)
         media, fmt = RDF_FORMATS[chosen]
-        return Response(whole_graph(snapshot, fmt), media_type=media, headers={"Content-Disposition": "attachment"})
+        return Response(whole_graph(snapshot, fmt), media_type=media, headers=DOWNLOAD_HEADERS)
 
     return [
         Route("/id/{name:path}", resource),
