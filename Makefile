@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test lint validate venv clean browser screenshots shared
+.PHONY: serve test lint validate venv clean browser owl screenshots shared
 
 venv: $(VENV)/.installed
 
@@ -40,7 +40,20 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; \
 	  else echo "Japanese screenshots need a CJK font: sudo apt-get install fonts-noto-cjk"; fi; }
 
-test: lint validate browser
+# The OWL tests (tests/test_owl.py) run HermiT (bundled by owlready2) on Debian's headless JRE and the OWL
+# API's OWL 2 DL profile check (Debian's libowlapi-java, compiled against with javac); install them when missing.
+OWL_PACKAGES := default-jre-headless default-jdk-headless libowlapi-java
+
+owl:
+	@if ! command -v java >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1 \
+	    || [ ! -f /usr/share/java/owlapi-distribution.jar ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's $(OWL_PACKAGES) for the OWL tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OWL_PACKAGES) >/dev/null; \
+	  else echo "the OWL tests need a JDK and the OWL API: sudo apt-get install $(OWL_PACKAGES)"; exit 1; fi; \
+	fi
+
+test: lint validate browser owl
 	$(BIN)/python -m pytest
 
 # The parts of ../shared that the tests read, mirrored byte for byte in tests/shared in the same layout (so the
