@@ -29,7 +29,7 @@ def load_catalogue() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("triples", [1_000, 6_000])
+@pytest.mark.parametrize("triples", [2_000, 6_000])
 def test_a_catalogue_is_valid_and_about_the_size_asked_for(tmp_path: Path, triples: int) -> None:
     catalogue = load_catalogue()
     catalogue.generate(tmp_path / "data", triples)
