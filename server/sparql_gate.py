@@ -25,6 +25,10 @@ it differently: no escapes at all (pyoxigraph resolves `\\u` inside strings and 
 parsing, so `"\\u0022 ... "` is one string to it and two to the gate), no dataset, no GRAPH, and a size
 whose evaluation cannot overflow pyoxigraph's stack.
 
+`screen()` comes before all this in the worker: a SELECT or ASK whose tokens hold no SERVICE, dataset, GRAPH
+or update keyword, no escape and nothing a real parser may read otherwise goes to pyoxigraph without rdflib's
+parse (why tokens suffice: see its docstring).
+
 Messages are in English and Japanese; none carries Python's own text.
 """
 
@@ -47,6 +51,7 @@ __all__ = [
     "DEFAULT_MAX_NESTING",
     "Gated",
     "Refused",
+    "Screened",
     "allow_deep_queries",
     "find",
     "inspect",
@@ -54,7 +59,9 @@ __all__ = [
     "measure",
     "mend_rdflib",
     "resolve_escapes",
+    "screen",
     "short",
+    "tokens",
     "worded",
 ]
 
@@ -154,44 +161,67 @@ def resolve_escapes(text: str) -> str:
 
 # --- 2. tokens and nesting ------------------------------------------------------------------------------------
 
-# SPARQL's terminals as far as nesting and size are concerned: what a bracket inside a string, an IRI or a
-# comment is not. An IRI is `<` up to `>` without spaces or <>"{}|^`\ (IRIREF); a `<` that starts none is an
-# operator. An unterminated string runs to the end of its line (or of the text, for a long string): the parser
-# refuses it anyway, and nothing after it can nest deeper than what the parser reads before it stops. Names,
-# numbers and variables are one token; every other character (+ - * / ! & | ^ = , ; and the rest) is a token of
-# its own, so that `1+1+1` counts as the five tokens of the chain it is, never as one word.
+# SPARQL 1.1's terminals (§19.8), in the order that makes Python's first match the grammar's longest one: a
+# prefixed name before a bare word (`SERVICE:x` is a name, `SERVICE` a keyword), a number before a word
+# (`1SERVICE` is INTEGER then SERVICE). An IRI is `<` up to `>` without spaces or <>"{}|^`\\ (IRIREF); a `<` that
+# starts none is an operator. An unterminated string runs to the end of its line (or of the text, for a long
+# string): the parser refuses it anyway, and nothing after it can nest deeper than what the parser reads before
+# it stops. Every other character (+ - * / ! & | ^ = , ; and the rest) is a token of its own, so that `1+1+1`
+# counts as the five tokens of the chain it is, never as one word.
+_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d\u2070-\u218f"
+    "\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_CHARS = _BASE + "_\\-0-9\u00b7\u0300-\u036f\u203f-\u2040"  # PN_CHARS
+_VARCHARS = _BASE + "_0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
 _TOKEN = re.compile(
-    r"""
+    rf"""
       (?P<space>[\ \t\r\n]+)
     | (?P<comment>\#[^\r\n]*)
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    | '''(?:[^'\\]|\\.|'(?!''))*(?:'''|\Z)
-    | \"\"\"(?:[^"\\]|\\.|"(?!""))*(?:\"\"\"|\Z)
-    | '(?:[^'\\\r\n]|\\.)*'?
-    | "(?:[^"\\\r\n]|\\.)*"?
-    | (?P<open>[{(\[])
-    | (?P<close>[})\]])
-    | (?:[\w:?$.]|\\.)+
-    | .
+    | (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*>)
+    | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*(?:'''|\Z)
+      | \"\"\"(?:[^"\\]|\\.|"(?!""))*(?:\"\"\"|\Z)
+      | '(?:[^'\\\r\n]|\\.)*'?
+      | "(?:[^"\\\r\n]|\\.)*"?)
+    | (?P<var>[?$][{_VARCHARS}]+)
+    | (?P<pname>(?:[{_BASE}](?:[{_CHARS}.]*[{_CHARS}])?)?:
+        (?:(?:[{_CHARS}:]|{_PLX})(?:(?:[{_CHARS}.:]|{_PLX})*(?:[{_CHARS}:]|{_PLX}))?)?)
+    | (?P<bnode>_:[{_VARCHARS}](?:[{_CHARS}.]*[{_CHARS}])?)
+    | (?P<number>[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.?[0-9]+[eE][+-]?[0-9]+|[0-9]*\.[0-9]+|[0-9]+)
+    | (?P<langtag>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*)
+    | (?P<word>[A-Za-z][A-Za-z0-9_]*)
+    | (?P<open>[{{(\[])
+    | (?P<close>[}})\]])
+    | (?P<other>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
 
 
+def tokens(resolved: str) -> list[tuple[str, str]]:
+    """(kind, text) of each terminal of a text whose escapes are resolved, blanks and comments left out. Only a
+    `word` token can be a keyword: `ex:SERVICE` is a pname, `?SERVICE` a var, `<...SERVICE...>` an iri."""
+    return [(kind, t.group()) for t in _TOKEN.finditer(resolved) if (kind := t.lastgroup or "other") not in _BLANK]
+
+
+_BLANK = ("space", "comment")
+
+
 def measure(resolved: str) -> tuple[int, int]:
     """(deepest nesting of { }, ( ) and [ ] together, number of tokens) of a text whose escapes are resolved."""
-    depth = deepest = tokens = 0
+    depth = deepest = count = 0
     for token in _TOKEN.finditer(resolved):
         kind = token.lastgroup
-        if kind in ("space", "comment"):
+        if kind in _BLANK:
             continue
-        tokens += 1
+        count += 1
         if kind == "open":
             depth += 1
             deepest = max(deepest, depth)
         elif kind == "close" and depth:
             depth -= 1
-    return deepest, tokens
+    return deepest, count
 
 
 # --- 3.-5. parse, walk, translate -----------------------------------------------------------------------------
@@ -279,6 +309,125 @@ def inspect(
         depth=depth,
         tokens=tokens,
     )
+
+
+# --- the fast path: tokens alone ------------------------------------------------------------------------------
+
+# Words that make a query rdflib's or no query at all: a way out (SERVICE), a dataset (FROM, GRAPH), an update.
+_NOT_FAST = ("SERVICE", "FROM", "GRAPH", "LOAD", "INSERT", "DELETE", "CLEAR", "DROP", "CREATE", "ADD", "MOVE")
+_NOT_FAST_TOO = ("COPY", "WITH", "USING")
+_NOT_FAST_WORD = re.compile("|".join(_NOT_FAST + _NOT_FAST_TOO), re.IGNORECASE)
+# Tokens after which a `<` can be the less-than operator (they end an operand of an expression).
+_OPERAND_END = frozenset(("var", "number", "string", "langtag", "pname", "iri", "word", "bnode", "close"))
+_INTEGER = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True)
+class Screened:
+    """A query the tokens alone let pyoxigraph answer (see `screen`); rdflib never saw it."""
+
+    text: str
+    form: str  # SELECT or ASK
+    limit: int | None  # the query's own final LIMIT, read from its last tokens
+    depth: int
+    tokens: int
+
+    oxigraph_may_answer = True
+
+    def limited_to(self, row_limit: int) -> bool:
+        return self.limit is not None and self.limit <= row_limit
+
+
+def screen(text: str, *, max_nesting: int = DEFAULT_MAX_NESTING) -> Screened | None:
+    """The fast path: a verdict for pyoxigraph from the query's tokens, without rdflib's parse (~7 ms), or None
+    when the tokens cannot decide and `inspect()` must.
+
+    Why tokens suffice. A keyword acts as one only where a tokenizer emits it as a word: inside a string, an
+    IRI, a comment, a variable (`?SERVICE`) or a prefixed name (`ex:SERVICE`) it is text, and `1SERVICE` is a
+    number followed by the word. So a query with no word that holds SERVICE, FROM, GRAPH or an update keyword
+    can neither leave the process nor name a dataset, whatever its grammar; pyoxigraph parses it and refuses
+    what is not a query (400). Only texts the gate and pyoxigraph cannot read differently are screened:
+
+    - no `\\u` or `\\U` at all (pyoxigraph resolves those inside strings and IRIs only);
+    - a word is refused when it merely contains a keyword (`SERVICESILENT`, `xSERVICE`), not only when it is one,
+      and so is a prefixed name whose prefix does (`SERVICEsvc:x` is SERVICE then svc:x to pyoxigraph);
+    - a `<...>` that follows an operand inside parentheses may be the less-than operator to a real parser
+      (`FILTER(?a<?b)SERVICE?v#>`: the `#` starts a comment there), and so may one right after `<`: such a
+      text goes to `inspect()`, as does an IRI holding brackets, a LANGTAG after no string, and a prefixed name
+      whose escapes or dots stand next to a keyword;
+    - the form is the first word after BASE and PREFIX, SELECT or ASK; nesting and size within what pyoxigraph
+      is given (OXIGRAPH_MAX_DEPTH, OXIGRAPH_MAX_TOKENS) and within `max_nesting`.
+
+    And the worker's network wall stands behind this, as behind `inspect()`.
+    """
+    if "\\u" in text or "\\U" in text:
+        return None
+    found = tokens(text)
+    if len(found) > OXIGRAPH_MAX_TOKENS:
+        return None
+    depth = deepest = parens = 0
+    previous = ""
+    for kind, spelled in found:
+        if _undecided(kind, spelled, previous, parens):
+            return None
+        if kind == "open":
+            depth += 1
+            deepest = max(deepest, depth)
+            parens += spelled == "("
+        elif kind == "close" and depth:
+            depth -= 1
+            parens -= spelled == ")" and parens > 0
+        previous = spelled if kind == "other" else kind
+    if deepest > min(max_nesting, OXIGRAPH_MAX_DEPTH):
+        return None
+    form = _form(found)
+    if form not in ("SELECT", "ASK"):
+        return None
+    return Screened(text=text, form=form, limit=_tail_limit(found), depth=deepest, tokens=len(found))
+
+
+def _undecided(kind: str, spelled: str, previous: str, parens: int) -> bool:
+    """Whether this token leaves the fast path (see `screen`): a keyword in a word, or a token a real parser may
+    read otherwise than the tokenizer does."""
+    if kind in ("word", "bnode"):
+        return _NOT_FAST_WORD.search(spelled) is not None
+    if kind == "iri":
+        return bool(parens and previous in _OPERAND_END) or previous == "<" or any(c in spelled for c in "()[]")
+    if kind == "langtag":
+        return previous != "string" or _NOT_FAST_WORD.search(spelled) is not None
+    if kind == "pname":
+        # pyoxigraph's parser takes a keyword where it starts, with no word boundary after it: to it
+        # `SERVICEsvc:x` is SERVICE then svc:x, where the grammar's longest match reads one prefixed name
+        prefix, _, local = spelled.partition(":")
+        tricky = any(c in local for c in "\\.%")
+        return _NOT_FAST_WORD.search(spelled if tricky else prefix) is not None
+    return False
+
+
+def _form(found: list[tuple[str, str]]) -> str | None:
+    """The query form word: the first token after BASE <iri> and PREFIX p: <iri> declarations."""
+    at = 0
+    while at < len(found):
+        kind, token = found[at]
+        word = token.upper() if kind == "word" else ""
+        if word == "BASE":
+            at += 2
+        elif word == "PREFIX":
+            at += 3
+        else:
+            return word or None
+    return None
+
+
+def _tail_limit(found: list[tuple[str, str]]) -> int | None:
+    """The final LIMIT when the text ends in LIMIT n, LIMIT n OFFSET m or OFFSET m LIMIT n; else None (a
+    trailing VALUES or anything else: no shortcut, the answer is cut as usual)."""
+    words = [token.upper() if kind == "word" else token for kind, token in found[-4:]]
+    if len(words) >= 2 and words[-2] == "LIMIT" and _INTEGER.fullmatch(words[-1]):
+        return int(words[-1])
+    if len(words) == 4 and words[0] == "LIMIT" and words[2] == "OFFSET" and _INTEGER.fullmatch(words[1]):
+        return int(words[1]) if _INTEGER.fullmatch(words[3]) else None
+    return None
 
 
 def _parse(resolved: str) -> ParseResults:

@@ -36,6 +36,8 @@ from server.sparql_gate import (
     inspect,
     measure,
     resolve_escapes,
+    screen,
+    tokens,
 )
 from server.sparql_worker import WorkerPool
 from server.state import SnapshotHolder
@@ -789,7 +791,152 @@ def test_a_worker_remembers_only_verdicts_for_pyoxigraph(monkeypatch: pytest.Mon
 
     first, second = worker.execute(job()), worker.execute(job())
     assert first.status == second.status == 200 and first.rows == second.rows == 1
-    assert len(calls) == 1
+    assert len(calls) == 0  # the fast path: the tokens decided, rdflib never parsed the text
     assert worker.execute(job((ID + "graph",))).status == 200
-    assert len(calls) == 2
+    assert len(calls) == 1
     assert worker.execute(job(("http://example.org/other",))).rows == 0  # rdflib's answer on an empty graph
+
+
+# --- (f) the fast path: tokens alone --------------------------------------------------------------------------
+
+
+def full_path_eligible(text: str) -> bool:
+    try:
+        return inspect(text).oxigraph_may_answer
+    except Refused:
+        return False
+
+
+def pyoxigraph_refuses(query: str) -> bool:
+    """A text rdflib refuses may reach pyoxigraph only if pyoxigraph refuses it too (a 400 either way)."""
+    try:
+        ox.Store().query(query)
+    except SyntaxError:
+        return True
+    return False
+
+
+KEYWORDS = ["SERVICE", "FROM", "GRAPH", "LOAD", "INSERT", "DELETE", "CLEAR", "DROP", "COPY", "WITH", "USING"]
+# Pieces of queries, harmless and not: the fast path may take a text only when the full parse lets pyoxigraph.
+PIECES = [
+    "?s ?p ?o",
+    " . ",
+    "FILTER(?a<?b)",
+    "FILTER(?a < ?b)",
+    "<http://e/x>",
+    "<?b)",
+    "#>\n",
+    "#c\n",
+    "1",
+    "{ }",
+    "OPTIONAL { ?s ?p ?o }",
+    "ex:",
+    '"x"',
+    "@en",
+    "?",
+    ")",
+    "(",
+    ":",
+    "<",
+    ">",
+    "\\.",
+]
+
+
+@st.composite
+def token_soups(draw: st.DrawFn) -> str:
+    piece = st.sampled_from(PIECES) | st.sampled_from(KEYWORDS).flatmap(spelled) | st.sampled_from(["", " ", "\n"])
+    inner = draw(st.lists(piece, max_size=12))
+    form = draw(
+        st.sampled_from(["SELECT * WHERE", "ASK", "SELECT ?s", "CONSTRUCT WHERE", "PREFIX ex: <http://e/> ASK"])
+    )
+    tail = draw(st.sampled_from(["", " LIMIT 3", " LIMIT 3 OFFSET 1", " OFFSET 1 LIMIT 4", " LIMIT 1 VALUES ?s {}"]))
+    return f"{form} {{ {''.join(inner)} }}{tail}"
+
+
+@given(query=service_queries("http://127.0.0.1:1/x"))
+@settings(max_examples=EXAMPLES * 3, deadline=None, derandomize=True, database=None)
+def test_the_fast_path_never_takes_a_query_with_service(query: str) -> None:
+    assert screen(query) is None, query
+
+
+@given(query=token_soups() | service_queries("http://127.0.0.1:1/x"))
+@settings(max_examples=EXAMPLES * 5, deadline=None, derandomize=True, database=None)
+@example(query="SELECT * WHERE { FILTER(?a<?b)SERVICE?v#>\n{ } }")
+@example(query="SELECT * WHERE { ?s ?p 1SERVICE <http://x/> { } }")
+@example(query="PREFIX svc: <http://x/> ASK { ?s ?p true OPTIONAL { SERVICEsvc:x { } } }")
+@example(query="PREFIX ex: <http://e/> ASK { ?s ex:SERVICE ?o } LIMIT 2")
+def test_what_the_fast_path_takes_the_full_parse_gives_pyoxigraph(query: str) -> None:
+    """Fast-path accepted implies the full path says pyoxigraph-eligible (or pyoxigraph refuses the text, a 400
+    either way), with the same form and final LIMIT."""
+    screened = screen(query)
+    if screened is None:
+        return
+    if not full_path_eligible(query):
+        assert pyoxigraph_refuses(query), query
+        return
+    gated = inspect(query)
+    # after a trailing VALUES the tokens give no limit: the answer is cut as usual, never trusted uncut
+    expected = None if "VALUES" in query else gated.limit
+    assert (screened.form, screened.limit) == (gated.form, expected), query
+
+
+def test_the_fast_path_takes_plain_queries_and_their_limit() -> None:
+    for text in [
+        "SELECT ?s WHERE { ?s ?p ?o } LIMIT 5",
+        "select * { ?s ?p ?o } offset 2 limit 7",
+        "SELECT * { ?s ?p ?o } LIMIT 7 OFFSET 2",
+        "PREFIX ex: <http://e/> ASK { ?s ex:SERVICE ?SERVICE . ?s ?p 'FROM GRAPH' }",
+        "SELECT ?s WHERE { { SELECT ?s WHERE { ?s ?p ?o } LIMIT 3 } }",
+        "SELECT ?s WHERE { ?s ?p ?o } LIMIT 5 # LIMIT 9\n",
+    ]:
+        screened = screen(text)
+        assert screened is not None, text
+        assert screened.limit == inspect(text).limit, text
+    trailing = screen("SELECT ?s WHERE { ?s ?p ?o } LIMIT 5 VALUES ?s { <http://e/a> }")
+    assert trailing is not None and trailing.limit is None  # no shortcut: cut as usual
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * WHERE { ?s ?p 1SERVICE <http://x/> { } }",
+        "SELECT * FROM <http://e/g> WHERE { }",
+        "SELECT * WHERE { GRAPH ?g { } }",
+        'SELECT * WHERE { ?s ?p "\\u0041" }',
+        "CONSTRUCT WHERE { ?s ?p ?o }",
+        "DESCRIBE <http://e/a>",
+        "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+        "SELECT * WHERE { FILTER(?a<?b)SERVICE?v#>\n{ } }",
+        "SELECT * WHERE { SERVICESILENT <http://x/> { } }",
+        "PREFIX svc: <http://x/> ASK { ?s ?p true OPTIONAL { servIcesvc:x { } } }",  # found by the live test
+        'ASK { ?s ?p "x"@enSERVICE }',
+        "ASK " + "{" * 201 + "}" * 201,
+        "SELECT * WHERE { FILTER(" + "+".join(["1"] * 3000) + ") }",
+    ],
+)
+def test_the_fast_path_leaves_the_rest_to_the_full_parse(text: str) -> None:
+    assert screen(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("ex:SERVICE", "pname"),
+        ("SERVICE:x", "pname"),
+        ("?SERVICE", "var"),
+        ("$graph", "var"),
+        ("<http://e/SERVICE>", "iri"),
+        ('"SERVICE"', "string"),
+        ("'''FROM\nGRAPH'''", "string"),
+        ("_:SERVICE", "bnode"),
+    ],
+)
+def test_keywords_inside_other_terminals_are_no_words(text: str, kind: str) -> None:
+    assert tokens(text) == [(kind, text)]
+
+
+def test_a_number_then_a_keyword_are_two_tokens() -> None:
+    assert tokens("1SERVICE") == [("number", "1"), ("word", "SERVICE")]
+    assert tokens("1.5e3from") == [("number", "1.5e3"), ("word", "from")]
+    assert tokens("?x.SERVICE") == [("var", "?x"), ("other", "."), ("word", "SERVICE")]
