@@ -12,6 +12,7 @@ import pytest
 from graph.layout import ROOT, DataLayout
 from graph.problems import InvalidGraph
 from graph.snapshot import Snapshot, build_snapshot
+from graph.validation import messages_in
 from server.app import load_into
 from server.state import SnapshotHolder
 
@@ -92,7 +93,14 @@ def test_quote_that_is_not_verbatim(data_copy: DataLayout) -> None:
     problems = problems_of(data_copy)
     assert problems == [
         "graph/sources.ttl: kg:p-guest-row-08 [verbatim-quote] the quote is not a verbatim part of "
-        "graph/sources/article-ja.txt / 引用が原文と一致しない"
+        "graph/sources/article-ja.txt"
+    ]
+    # the same problem in Japanese when asked for, one language per message, never both at once
+    with messages_in("ja"):
+        japanese = problems_of(data_copy)
+    assert japanese == [
+        "graph/sources.ttl: kg:p-guest-row-08 [verbatim-quote] "
+        "引用が原文 graph/sources/article-ja.txt と一字一句一致しません"
     ]
 
 

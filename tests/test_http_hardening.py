@@ -707,7 +707,8 @@ def test_killing_the_supervisor_ends_its_workers_and_a_restart_works(tmp_path: P
         gone_after = time.monotonic() - killed
         left = [pid for pid in workers if running(pid)]
         print(f"\nworkers gone {gone_after:.2f} s after SIGKILL of their supervisor")
-        assert not left, f"processes {left} outlived their supervisor"
+        named = [(pid, Path(f"/proc/{pid}/cmdline").read_bytes()[:120]) for pid in left]
+        assert not left, f"processes {named} outlived their supervisor"
         # The pid file names a process that is gone: `hvkg reload` ignores it, a new server replaces it.
         reload = subprocess.run(
             [sys.executable, "-m", "server.cli", "reload"],

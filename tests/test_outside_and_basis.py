@@ -296,7 +296,7 @@ def test_an_inferred_statement_naming_no_rule_of_the_graph_is_refused(data_copy:
         "    hv:inferredBy kg:rule-nobody-wrote ;\n",
     )
     problems = problems_of(data_copy)
-    assert any("kg:vhd" in p and "inferred-by-unknown-rule-violation.rq" in p for p in problems), problems
+    assert any("kg:vhd" in p and "hv:InferredByRuleShape" in p for p in problems), problems
 
 
 def test_a_rule_citing_no_article_passage_is_refused(data_copy: DataLayout) -> None:
@@ -316,7 +316,7 @@ def test_an_outside_fact_citing_the_article_only_is_refused(data_copy: DataLayou
         '    hv:asOf "2008-06-26" ;\n    prov:wasDerivedFrom kg:p-arch-01 .',
     )
     problems = problems_of(data_copy)
-    assert any("kg:release-hyper-v-rtm" in p and "outside-fact-without-record-violation.rq" in p for p in problems), (
+    assert any("kg:release-hyper-v-rtm" in p and "hv:OutsideFactRecordShape" in p for p in problems), (
         problems
     )
 
@@ -334,4 +334,4 @@ def test_an_axiom_about_a_missing_triple_is_refused(data_copy: DataLayout) -> No
         "    owl:annotatedTarget kg:hosted-style ;",
     )
     problems = problems_of(data_copy)
-    assert any("kg:vmware-esx" in p and "axiom-without-triple-violation.rq" in p for p in problems), problems
+    assert any("kg:vmware-esx" in p and "hv:AxiomTripleShape" in p for p in problems), problems

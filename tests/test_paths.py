@@ -231,14 +231,14 @@ def test_io_path_of_an_unknown_product_is_bad_input(snapshot: Snapshot) -> None:
             "    hv:nativePath kg:io-path-virtual-server-emulated ;\n",
             "",
             "kg:virtual-server-2005-r2",
-            "[queries/native-path-violation.rq]",
+            "[hv:NativePathShape]",
             "names none as its own",
         ),
         (
             "hv:nativePath kg:io-path-hyper-v-synthetic ;",
             "hv:nativePath kg:io-path-virtual-server-emulated ;",
             "kg:hyper-v",
-            "[queries/native-path-violation.rq]",
+            "[hv:NativePathShape]",
             "is not one of this product's I/O paths",
         ),
         (
