@@ -316,9 +316,7 @@ def test_an_outside_fact_citing_the_article_only_is_refused(data_copy: DataLayou
         '    hv:asOf "2008-06-26" ;\n    prov:wasDerivedFrom kg:p-arch-01 .',
     )
     problems = problems_of(data_copy)
-    assert any("kg:release-hyper-v-rtm" in p and "hv:OutsideFactRecordShape" in p for p in problems), (
-        problems
-    )
+    assert any("kg:release-hyper-v-rtm" in p and "hv:OutsideFactRecordShape" in p for p in problems), problems
 
 
 def test_an_outside_fact_without_a_date_is_refused(data_copy: DataLayout) -> None:
