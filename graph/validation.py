@@ -202,7 +202,7 @@ def check_shapes(loaded: Loaded, lang: str = "en") -> list[Finding]:
         allow_warnings=True,
         # No inference and no SHACL rules: nothing is written into the data graph, so an rdflib graph need not
         # be copied first (a tenth of the run on the article). A large input's graph is a view on pyoxigraph's
-        # store, where pyshacl's many small lookups cost fifty times more than on its own copy: copied.
+        # store, where pyshacl's many small lookups cost forty times more than on its own copy: copied.
         inplace=loaded.store is None,
     )
     assert isinstance(report, Graph)
