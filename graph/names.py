@@ -11,9 +11,10 @@ import heapq
 import unicodedata
 from array import array
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from rapidfuzz import fuzz
 from rdflib import Graph, URIRef
@@ -29,6 +30,8 @@ MAX_NAME_LENGTH = 200
 EXHAUSTIVE_NAMES = 2000
 SHORTLIST = 200
 MEMO_ENTRIES = 10_000
+
+T = TypeVar("T")
 
 
 def fold(name: str) -> str:
@@ -121,31 +124,18 @@ class NameIndex:
         "Windows 2000 Server" before "Windows 2000" + "Server"); readings that still differ are ambiguous: None.
         """
         key = fold(name)
-        memo_key = ("read", key)
-        if memo_key in self.memo:
-            cached: Reading | None = self.memo[memo_key]
-            return cached
-        found = self._read(key)
-        if len(self.memo) >= MEMO_ENTRIES:
-            self.memo.clear()
-        self.memo[memo_key] = found
-        return found
+        return self._remembered(("read", key), lambda: self._read(key))
 
     def read_edition(self, os_iri: str, name: str) -> Reading | None:
         """An edition argument read the same way, within one OS's editions ("Professional x64" carries x64)."""
-        os = self.tables.named(os_iri)
         key = fold(name)
-        memo_key = ("read-edition", os_iri, key)
-        if memo_key in self.memo:
-            cached: Reading | None = self.memo[memo_key]
-            return cached
-        found = self._read(key, os_iri)
-        if found is not None and (found.operating_system.iri != os.iri or found.edition is None):
-            found = None
-        if len(self.memo) >= MEMO_ENTRIES:
-            self.memo.clear()
-        self.memo[memo_key] = found
-        return found
+
+        def within() -> Reading | None:
+            found = self._read(key, os_iri)
+            # an edition argument names an edition of this OS, or nothing
+            return found if found and found.operating_system.iri == os_iri and found.edition else None
+
+        return self._remembered(("read-edition", os_iri, key), within)
 
     def resolve_edition(self, os_iri: str, name: str) -> Named | None:
         """The edition of this OS that the name denotes, or None."""
@@ -268,13 +258,18 @@ class NameIndex:
     def suggest(self, name: str, kind: str, limit: int = 5) -> tuple[Named, ...]:
         """Known names of this kind closest to `name`, best first."""
         key = fold(name)
-        memo_key = ("suggest", key, kind, limit)
-        found: tuple[Named, ...] | None = self.memo.get(memo_key)
-        if found is None:
-            found = self._suggest(key, kind, limit)
-            if len(self.memo) >= MEMO_ENTRIES:
-                self.memo.clear()
-            self.memo[memo_key] = found
+        return self._remembered(("suggest", key, kind, limit), lambda: self._suggest(key, kind, limit))
+
+    def _remembered(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """The answer kept for `key` in this index's memo, computed on first use; the memo holds at most
+        MEMO_ENTRIES answers (then starts again), so names an attacker varies cannot grow it without end."""
+        if key in self.memo:
+            cached: T = self.memo[key]
+            return cached
+        found = compute()
+        if len(self.memo) >= MEMO_ENTRIES:
+            self.memo.clear()
+        self.memo[key] = found
         return found
 
     def _family_named_in(self, key: str) -> str | None:

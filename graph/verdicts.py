@@ -142,7 +142,7 @@ def _contradiction(what: str, in_name: str, argument: str, given: str) -> BadInp
     )
 
 
-def read_guest_question(
+def read_question(
     snapshot: Snapshot,
     operating_system: str,
     edition: str | None,
@@ -212,7 +212,7 @@ def check_guest(
     # what the table rests on; for a product with no table, what the source says of the product itself
     table_evidence = index.table_evidence(snapshot, "guest", prod.id, prod.iri)
 
-    question, edition_asked = read_guest_question(
+    question, edition_asked = read_question(
         snapshot, operating_system, edition, service_pack, architecture, virtual_processors
     )
     os = question.operating_system
@@ -419,8 +419,8 @@ def check_host(
     index = _index(snapshot)
     product_rows = index.host_rows.get(prod.id, [])
     table_evidence = index.table_evidence(snapshot, "host", prod.id, prod.iri)
-    # read as a guest's name is: the OS name's parts, checked against the edition and architecture arguments
-    question, _ = read_guest_question(snapshot, operating_system, edition, 0, architecture, 1)
+    # the OS name read into parts, checked against the edition and architecture arguments, as for a guest
+    question, _ = read_question(snapshot, operating_system, edition, 0, architecture, 1)
     os = question.operating_system
     if os is None:
         return HostVerdict(False, (_unknown_os(snapshot, operating_system, table_evidence),))
