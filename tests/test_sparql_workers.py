@@ -480,7 +480,8 @@ def test_kill_9_of_the_server_mid_query_leaves_no_worker_and_a_free_port() -> No
             took = time.monotonic() - killed
             with contextlib.suppress(httpx.HTTPError):
                 running.result(timeout=30)
-        assert took < 1.0, f"the workers outlived the server by {took:.2f} s"
+        # PDEATHSIG ends them at once; the bound is loose so a loaded CI machine does not fail it
+        assert took < 3.0, f"the workers outlived the server by {took:.2f} s"
         with pytest.raises(ConnectionRefusedError):  # nobody holds the port: no connection that hangs
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
     with hvkg_serve(port) as (again, base, log):
@@ -592,7 +593,8 @@ def endpoint_on_loopback(graph: Graph, config: SPARQLConfig) -> Iterator[tuple[S
 
 
 def test_a_full_queue_answers_503_with_retry_after_at_once(small: Graph) -> None:
-    config = SPARQLConfig(time_limit=1.0, max_concurrent=1, queue=2)
+    # a time limit of 2 s: "at once" is then told from "after the wait" with room for a loaded machine
+    config = SPARQLConfig(time_limit=2.0, max_concurrent=1, queue=2)
     with endpoint_on_loopback(small, config) as (endpoint, url), ThreadPoolExecutor(3) as clients:
         busy = [clients.submit(httpx.post, url, data={"query": RUNAWAY_REGEX}, timeout=30) for _ in range(3)]
         wait_until(lambda: endpoint.pool.busy == 1 and endpoint.pool.waiting == 2, "one runs and two wait")
@@ -603,7 +605,7 @@ def test_a_full_queue_answers_503_with_retry_after_at_once(small: Graph) -> None
     assert refused.status_code == 503, refused.text
     assert int(refused.headers["retry-after"]) >= 1
     assert "retry" in refused.text and "再試行" in refused.text
-    assert took < 0.5, f"a full queue should refuse at once, not after {took:.2f} s"
+    assert took < 1.0, f"a full queue should refuse at once, not after {took:.2f} s"
     assert set(others) <= {503, 504}  # stopped at the time limit, or waited past it: announced either way
 
 
