@@ -23,6 +23,7 @@ from graph.snapshot import Snapshot, build_snapshot
 from graph.tables import local_id
 from server.app import create_app
 from server.docs import build_site, write_site
+from server.docs_links import anchor
 from server.state import SnapshotHolder
 
 LANGS = ("en", "ja")
@@ -144,7 +145,7 @@ def hrefs(row: dict[str, object], key: str) -> list[str]:
 
 
 def anchors(evidence: tuple[Citation, ...]) -> set[str]:
-    return {"sources.html#" + local_id(c.iri) for c in evidence}
+    return {"sources.html#" + anchor(c.iri) for c in evidence}
 
 
 def sps(numbers: tuple[int, ...], lang: str) -> str:
@@ -202,7 +203,7 @@ def test_licensing_and_storage_tables_are_the_answers(parsed: dict[str, Page], s
         assert cell(row, "as_of") == expected.as_of
         assert set(hrefs(row, "virtual_instances")) <= anchors(expected.evidence)
     # The instance counts are stated by one sentence: that is the quote the numbers link to.
-    assert {h for row in shown for h in hrefs(row, "virtual_instances")} == {"sources.html#p-lic-03"}
+    assert {h for row in shown for h in hrefs(row, "virtual_instances")} == {"sources.html#doc-article-p-lic-03"}
 
     formats = storage_formats(snapshot, "hyper-v")
     shown = rows(parsed[f"{lang}/storage.html"], "storage-hyper-v")
@@ -211,7 +212,7 @@ def test_licensing_and_storage_tables_are_the_answers(parsed: dict[str, Page], s
         assert cell(row, "format") == text(fmt.label, lang)
         if fmt.max_size_gb is not None:
             assert cell(row, "max_size") == f"{fmt.max_size_gb:,} GB"
-            assert hrefs(row, "max_size") == ["sources.html#p-arch-19"]  # 最大2040Gbytes
+            assert hrefs(row, "max_size") == ["sources.html#doc-article-p-arch-19"]  # 最大2040Gbytes
         assert (
             cell(row, "snapshots")
             == {True: {"en": "yes", "ja": "可"}, False: {"en": "no", "ja": "不可"}}[fmt.supports_snapshots][lang]
@@ -271,7 +272,7 @@ def uri(value: str) -> object:
 
 
 def test_every_table_cell_links_to_its_quote(parsed: dict[str, Page], snapshot: Snapshot) -> None:
-    quotes = {local_id(c.iri): c.quote for cites in snapshot.tables.citations.values() for c in cites}
+    quotes = {anchor(c.iri): c.quote for cites in snapshot.tables.citations.values() for c in cites}
     checked = 0
     for path, page in parsed.items():
         lang, _, rest = path.partition("/")
@@ -295,13 +296,13 @@ def test_every_table_cell_links_to_its_quote(parsed: dict[str, Page], snapshot: 
                         assert fragment in sources.ids, href
                         assert quotes[fragment] in sources.ids[fragment], href
                         if evidence and "comparison" not in table:
-                            assert fragment in {local_id(c.iri) for c in evidence}, (path, row["id"], key)
+                            assert fragment in {anchor(c.iri) for c in evidence}, (path, row["id"], key)
                     checked += 1
     assert checked > 400
 
 
 def test_every_diagram_edge_links_to_its_quote(site: Path, parsed: dict[str, Page], snapshot: Snapshot) -> None:
-    quotes = {local_id(c.iri): c.quote for cites in snapshot.tables.citations.values() for c in cites}
+    quotes = {anchor(c.iri): c.quote for cites in snapshot.tables.citations.values() for c in cites}
     synthetic = io_path(snapshot, "hyper-v", IoMode.SYNTHETIC)
     assert synthetic is not None
     for lang in LANGS:
@@ -323,14 +324,14 @@ def test_every_diagram_edge_links_to_its_quote(site: Path, parsed: dict[str, Pag
         root = svg_root(site / lang / "diagrams" / "io-path-hyper-v-synthetic.svg")
         edges = [a for a in root.iter(f"{SVG}a") if a.find(f"{SVG}line") is not None]
         assert [e.get("href") for e in edges] == [
-            "../sources.html#" + local_id(hop.evidence[0].iri) for hop in synthetic.hops
+            "../sources.html#" + anchor(hop.evidence[0].iri) for hop in synthetic.hops
         ]
         labels = [text(c.label, lang) for c in synthetic.components]
         drawn = "".join(root.itertext())
         assert all(label in drawn for label in labels)
         # The page shows the same diagram inline, its links relative to the page.
         page = (site / lang / "io" / "io-path-hyper-v-synthetic.html").read_text("utf-8")
-        assert page.count('<a href="../sources.html#p-arch-11">') >= len(synthetic.hops) - 1
+        assert page.count('<a href="../sources.html#doc-article-p-arch-11">') >= len(synthetic.hops) - 1
 
 
 # ---- the tree stands alone --------------------------------------------------------------------------------
@@ -414,9 +415,9 @@ def test_glossary_ontology_and_sources_pages(parsed: dict[str, Page], snapshot: 
         declared = (Path(__file__).resolve().parents[1] / "graph" / "sources.ttl").read_text().count(" a hv:Passage ;")
         assert len(passages) == declared > 60
         for iri in passages:
-            assert local_id(iri) in sources.ids
+            assert anchor(iri) in sources.ids
     # The sources page names the facts that cite a passage.
-    row_passage = parsed["en/sources.html"].ids["p-guest-row-09"]
+    row_passage = parsed["en/sources.html"].ids["doc-article-p-guest-row-09"]
     assert "Windows XP SP2 Professional(x86) | 1 |" in row_passage
     assert "Windows XP SP2 (x86): up to 1 virtual processor" in row_passage
 

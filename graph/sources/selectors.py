@@ -26,10 +26,13 @@ from pathlib import Path
 
 from rdflib import Graph, Namespace
 
+from graph.layout import DEFAULT_BASE
+
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES_TTL = ROOT / "graph" / "sources.ttl"
-HV = Namespace("https://hyperv-kg.example.org/id/ontology/")
-KG = "https://hyperv-kg.example.org/id/"
+# sources.ttl is written under the default base (HVKG_BASE_IRI is applied when the data is loaded, not here)
+KG = DEFAULT_BASE
+HV = Namespace(KG + "ontology/")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 OA = "http://www.w3.org/ns/oa#"
 # How much neighbouring text a quote selector keeps on each side (the brief of issue 19; enough to tell
@@ -126,8 +129,16 @@ def _string(value: str) -> str:
     return '"' + escaped.replace("\t", "\\t") + '"'
 
 
+# the prefixes sources.ttl declares, most specific first: passages are minted under their document's IRI
+PREFIXES = (("article:", KG + "doc-article/"), ("notes:", KG + "doc-external-facts/"), ("kg:", KG))
+
+
 def _name(iri: str) -> str:
-    return "kg:" + iri[len(KG) :] if iri.startswith(KG) else f"<{iri}>"
+    for prefix, namespace in PREFIXES:
+        local = iri[len(namespace) :]
+        if iri.startswith(namespace) and "/" not in local:
+            return prefix + local
+    return f"<{iri}>"
 
 
 def block(selectors: list[Selector]) -> str:
