@@ -6,11 +6,16 @@ Two ways to hold the graph, one API (rdflib's Graph) for everything downstream:
 - above that (a large catalogue), pyoxigraph parses them into its store, and the Graph is a view on that
   store (oxrdflib): rdflib's parser and memory store take ~30 s and ~1.4 GB for a million triples, pyoxigraph
   ~4 s and ~0.3 GB, and SPARQL on the graph (the named queries, the violation queries) runs in pyoxigraph.
+
+The files are written under DEFAULT_BASE; a deployment's HVKG_BASE_IRI (graph.layout.BASE) is applied here, to
+the text of every Turtle file, the shapes and the named queries before they are parsed (`rebase`), so that
+everything downstream (pages, RDF, SPARQL, the docs) names the configured IRIs and no code translates them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,7 +24,7 @@ from rdflib import Graph
 from rdflib.namespace import NamespaceManager
 from rdflib.term import Node
 
-from graph.layout import BASE, VOCAB, DataLayout
+from graph.layout import BASE, DEFAULT_BASE, DEFAULT_SITE, VOCAB, DataLayout, site_of
 from graph.problems import Problem
 
 if TYPE_CHECKING:
@@ -40,8 +45,36 @@ class Loaded:
     store: ox.Store | None = None
 
 
+# The default base, or else the default site (the docs the ontology's rdfs:seeAlso names): one pass, longest
+# first, so a configured base that itself contains the default site is never replaced twice.
+_DEFAULT_IRIS = re.compile(re.escape(DEFAULT_BASE) + "|" + re.escape(DEFAULT_SITE))
+
+
+def rebase(text: str, base: str = BASE) -> str:
+    """The data's text with the default base replaced by `base` (and the default site by its site).
+
+    A textual replacement is safe because the default base is a string that occurs in the data only where it
+    means the base: inside IRIs (<…>, @prefix, PREFIX) and in the literals that name the namespace itself
+    (sh:namespace, vann:preferredNamespaceUri, the STRSTARTS filters of the shapes and queries), which must
+    follow it. The article's quotes are Japanese prose that never contains it; tests/test_publishing.py
+    loads the data under another base and checks that only IRIs and those namespace literals changed.
+    """
+    if base == DEFAULT_BASE:
+        return text
+    site = site_of(base)
+    return _DEFAULT_IRIS.sub(lambda found: base if found.group(0) == DEFAULT_BASE else site, text)
+
+
+def rebase_bytes(data: bytes) -> bytes:
+    """`rebase` on a file's bytes, before they are decoded: a file that is not UTF-8 still fails where its
+    parse is reported (the base is ASCII, and UTF-8 never encodes another character with ASCII bytes)."""
+    if BASE == DEFAULT_BASE:
+        return data
+    return rebase(data.decode("utf-8", errors="surrogateescape")).encode("utf-8", errors="surrogateescape")
+
+
 def read_queries(layout: DataLayout) -> dict[str, str]:
-    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(layout.queries_dir.glob("*.rq"))}
+    return {p.stem: rebase(p.read_text(encoding="utf-8")) for p in sorted(layout.queries_dir.glob("*.rq"))}
 
 
 def input_bytes(layout: DataLayout) -> int:
@@ -62,7 +95,7 @@ def load_files(layout: DataLayout) -> tuple[Loaded | None, list[Problem]]:
         if not path.is_file():
             problems.append(Problem(name, None, "file-missing", "the file does not exist / ファイルがない"))
             continue
-        data = path.read_bytes()
+        data = rebase_bytes(path.read_bytes())
         digest.update(name.encode() + b"\0" + data + b"\0")
         part = Graph()
         try:
@@ -99,9 +132,9 @@ def load_files_oxigraph(layout: DataLayout) -> tuple[Loaded | None, list[Problem
         if not path.is_file():
             problems.append(Problem(name, None, "file-missing", "the file does not exist / ファイルがない"))
             continue
-        data = path.read_bytes()
-        digest.update(name.encode() + b"\0" + data + b"\0")
         try:
+            data = rebase_bytes(path.read_bytes())
+            digest.update(name.encode() + b"\0" + data + b"\0")
             if path == layout.shapes:
                 shapes.parse(data=data.decode("utf-8"), format="turtle", publicID=path.as_uri())
             else:
@@ -174,6 +207,9 @@ def namespaces(graph: Graph) -> NamespaceManager:
     manager = NamespaceManager(graph, bind_namespaces="core")
     manager.bind("hv", VOCAB)
     manager.bind("kg", BASE)
+    # passages are minted under their document (graph/sources.ttl writes them with these prefixes)
+    manager.bind("article", BASE + "doc-article/")
+    manager.bind("notes", BASE + "doc-external-facts/")
     manager.bind("skos", "http://www.w3.org/2004/02/skos/core#")
     manager.bind("prov", "http://www.w3.org/ns/prov#")
     manager.bind("dcterms", "http://purl.org/dc/terms/")

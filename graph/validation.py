@@ -27,7 +27,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
-from graph.layout import DataLayout
+from graph.layout import BASE, VOCAB, DataLayout
 from graph.loading import Loaded
 from graph.problems import Problem
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import pyoxigraph as ox
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
-HV = Namespace("https://hyperv-kg.example.org/id/ontology/")
+HV = Namespace(VOCAB)
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 
 LANGUAGES = ("en", "ja")
@@ -366,7 +366,9 @@ def short_name(node: object) -> str:
     text = str(node)
     for prefix, iri in (
         ("hv:", str(HV)),
-        ("kg:", "https://hyperv-kg.example.org/id/"),
+        ("article:", BASE + "doc-article/"),
+        ("notes:", BASE + "doc-external-facts/"),
+        ("kg:", BASE),
         ("prov:", "http://www.w3.org/ns/prov#"),
         ("skos:", "http://www.w3.org/2004/02/skos/core#"),
         ("dcterms:", str(DCTERMS)),

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.layout import DataLayout
+from graph.layout import DEFAULT_BASE, BaseIRIError, DataLayout, base_iri
 
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -28,6 +28,12 @@ class Variable:
 
 VARIABLES: tuple[Variable, ...] = (
     Variable("HVKG_DATA", "the checkout", "project root holding ontology/, graph/ and queries/ (read, never written)"),
+    Variable(
+        "HVKG_BASE_IRI",
+        DEFAULT_BASE,
+        "the base of every IRI served (pages, RDF, SPARQL, docs), such as https://w3id.org/hyperv-kg/id/; "
+        "an absolute http(s) IRI ending in `/`",
+    ),
     Variable("HVKG_LOG_FORMAT", "json", "`json`: one JSON object per line; `text`: plain lines for a terminal"),
     Variable("HVKG_LOG_LEVEL", "info", "`debug`, `info`, `warning` or `error`"),
     Variable("HVKG_ACCESS_LOG", "on", "`off`: no line per request (the metrics still count them)"),
@@ -97,6 +103,10 @@ class Config:
             return None if raw is None or not raw.strip() else raw.strip()
 
         data = read("HVKG_DATA")
+        try:
+            base_iri(env)  # graph.layout read it at import; a bad value is refused here, before anything is served
+        except BaseIRIError as error:
+            raise ConfigError(str(error)) from None
         log_format = (read("HVKG_LOG_FORMAT") or "json").lower()
         if log_format not in LOG_FORMATS:
             raise ConfigError(f"HVKG_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {log_format[:40]!r}")

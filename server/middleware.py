@@ -18,6 +18,10 @@ Content-Security-Policy that allows scripts, styles and connections from this se
 (`PAGE_CSP`; a response that brings its own policy, GraphiQL's, keeps it), `X-Content-Type-Options: nosniff`,
 `X-Frame-Options: DENY` with `frame-ancestors 'none'`, and `Referrer-Policy: same-origin`.
 
+`Vary: Accept` is added here too, to every response of a path whose answer depends on the Accept header
+(`NEGOTIATED`: /id/ pages and RDF, their redirects, 404s and 406s; /sparql; /graphql, which gives a browser
+GraphiQL and anyone else JSON), so that a cache never hands the HTML to an RDF client or the reverse.
+
 A body larger than `CHUNK` is sent in pieces of that size. uvicorn writes each `send` whole into the socket's
 buffer and waits for the buffer to drain only *before* the next one: one 40 MB answer to a client that reads
 nothing stayed in the server for good. In pieces, each waits until the client has taken the one before, and a
@@ -45,6 +49,22 @@ SECURITY_HEADERS = (
     (b"referrer-policy", b"same-origin"),
 )
 _SECURITY_NAMES = frozenset(name for name, _ in SECURITY_HEADERS)
+# Paths whose responses are chosen by the Accept header: a prefix (ending in "/") or a whole path.
+NEGOTIATED = ("/id/", "/sparql", "/graphql")
+
+
+def negotiated(path: str) -> bool:
+    return any(path.startswith(p) if p.endswith("/") else path == p for p in NEGOTIATED)
+
+
+def varied(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """`headers` with Accept among the Vary header's fields (added to it, or a Vary header of its own)."""
+    fields = [
+        field.strip().lower() for name, value in headers if name.lower() == b"vary" for field in value.split(b",")
+    ]
+    if b"accept" in fields or b"*" in fields:
+        return headers
+    return [*headers, (b"vary", b"Accept")]
 
 
 def secured(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
@@ -89,6 +109,8 @@ class RequestMiddleware:
             if kind == "http.response.start":
                 status = message["status"]
                 headers = secured(list(message.get("headers") or []))
+                if negotiated(path):
+                    headers = varied(headers)
                 # An adapter that names its own id in the response (and in its error messages) keeps it; the
                 # access line records both, so either finds the other.
                 answered_id = next((v.decode("latin-1") for k, v in headers if k.lower() == b"x-request-id"), None)

@@ -3,34 +3,72 @@
 The page reads one precomputed Description (graph.describe); the whole graph is downloadable too. The HTML
 is rendered by `render_page`, the one render function the static docs (server.docs) use as well: the same
 templates and the same base layout, with a `Links` that points to /id/... here and to relative files there.
+
+What /id/NAME answers, for every Accept (each answer says `Vary: Accept`, server.middleware):
+- a renamed IRI (dcterms:isReplacedBy in the data, graph/facts/deprecated.ttl) redirects, 308, to its
+  replacement's /id/ path: before negotiation, so an RDF client and a browser both follow it;
+- the ontology's IRI (/id/ontology) is the whole vocabulary: its header and every term under the vocabulary
+  namespace, as RDF and as a page listing each term;
+- any other IRI the graph mints is its concise bounded description (graph.describe.bounded): blank nodes,
+  reifications and owl:Axiom annotations included, shown on the page as nested tables.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import anyio
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from rdflib import RDF, BNode, Graph, URIRef
-from rdflib.collection import Collection
-from rdflib.namespace import OWL, Namespace
+from rdflib import BNode, Graph
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from graph.describe import Description, Value, describe
+from graph.describe import (
+    Description,
+    Value,
+    axioms_about,
+    bounded,
+    describe,
+    ontology_iri,
+    replaced_by,
+    replacing,
+    shown_value,
+    vocabulary,
+    vocabulary_terms,
+)
 from graph.layout import BASE, VOCAB
 from graph.model import Text, text
+from graph.named_graphs import serialize as serialize_quads
 from graph.snapshot import Snapshot
+from graph.tables import local_id
 from server.docs_links import Links
 from server.docs_text import LANGUAGE_NAMES, as_of, translator
 from server.negotiation import negotiate
 from server.state import SnapshotHolder
 
-OA = Namespace("http://www.w3.org/ns/oa#")
+# The words of the /id/ pages that the docs' vocabulary (server.docs_text) does not have, in both languages.
+WORDS: dict[str, Text] = {
+    "deprecated": {
+        "en": "Deprecated: this IRI was renamed and redirects to",
+        "ja": "非推奨: このIRIは名前が変わり、次のIRIへリダイレクトされます:",
+    },
+    "replaces": {"en": "Replaces (deprecated IRIs)", "ja": "置き換えた旧IRI(非推奨)"},
+    "annotations": {"en": "About its statements", "ja": "文についての注釈"},
+    "vocabulary": {"en": "The vocabulary", "ja": "語彙"},
+    "classes": {"en": "Classes", "ja": "クラス"},
+    "object_properties": {"en": "Object properties", "ja": "オブジェクト・プロパティ"},
+    "datatype_properties": {"en": "Datatype properties", "ja": "データ型プロパティ"},
+    "annotation_properties": {"en": "Annotation properties", "ja": "注釈プロパティ"},
+    "properties": {"en": "Properties", "ja": "プロパティ"},
+    "individuals": {"en": "Individuals", "ja": "個体"},
+    "reference": {"en": "Ontology reference (pyLODE)", "ja": "オントロジー・リファレンス(pyLODE)"},
+}
 # The whole graph mixes the project's data (CC BY 4.0) with the article's quotes, which stay under their
 # publisher's copyright (LICENSE, docs/decisions.md "Licence"): the licence link is the project's, and the
 # graph itself says per document and passage what each is under (dcterms:license, dcterms:rights).
@@ -55,6 +93,8 @@ RDF_FORMATS = {
 }
 OFFERS = (("text/html", "html"), *((media, key) for key, (media, _) in RDF_FORMATS.items()))
 DOWNLOADS = {"graph.ttl": "turtle", "graph.jsonld": "json-ld", "graph.nt": "nt", "graph.rdf": "xml"}
+# the named graphs, one per source (graph/named_graphs.py), as quads
+QUAD_DOWNLOADS = {"graph.trig": ("application/trig", "trig"), "graph.nq": ("application/n-quads", "nquads")}
 PREFIXES = {
     VOCAB: "hv:",
     "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf:",
@@ -157,28 +197,6 @@ class Shown:
     values: tuple[Value, ...]
 
 
-def _blank(graph: Graph, node: BNode, snapshot: Snapshot) -> tuple[Value, ...]:
-    """What a blank node stands for, by its content: a blank node's own id is random per parse and means
-    nothing to a reader, so it is never shown (which also keeps the static site byte-identical)."""
-    members = graph.value(node, OWL.unionOf)
-    if isinstance(members, BNode):
-        found = []
-        for item in Collection(graph, members):
-            iri = str(item)
-            found.append(Value(compact(iri), iri, snapshot.tables.labels.get(iri)))
-        return tuple(found)
-    kind = graph.value(node, RDF.type)
-    name = compact(str(kind)) if isinstance(kind, URIRef) else ""
-    # a Web Annotation selector is shown by what it selects: the exact text, or the character offsets
-    exact = graph.value(node, OA.exact)
-    start, end = graph.value(node, OA.start), graph.value(node, OA.end)
-    if exact is not None:
-        return (Value(f"[{name} “{exact}”]"),)
-    if start is not None and end is not None:
-        return (Value(f"[{name} {start}–{end}]"),)
-    return (Value("[" + name + "]" if name else "[]"),)
-
-
 # The sentences of the relation statements (hv:ComponentRelation has no label of its own), per snapshot.
 _SENTENCES: dict[str, dict[str, Text]] = {}
 
@@ -206,14 +224,22 @@ def statements(snapshot: Snapshot, found: Description) -> tuple[Shown, ...]:
     by_predicate: dict[str, list[Value]] = {}
     labels: dict[str, Text] = {}
     for statement, (_, _, obj) in zip(found.outgoing, found.triples, strict=True):
-        values = _blank(snapshot.graph, obj, snapshot) if isinstance(obj, BNode) else (_shown_value(statement.value),)
-        by_predicate.setdefault(statement.predicate, []).extend(values)
+        shown = _shown_value(
+            shown_value(snapshot.graph, obj, snapshot.tables) if isinstance(obj, BNode) else statement.value
+        )
+        by_predicate.setdefault(statement.predicate, []).append(shown)
         known = snapshot.tables.labels.get(statement.predicate)
         labels[statement.predicate] = known or {"en": compact(statement.predicate)}
     return tuple(Shown(p, labels[p], tuple(v)) for p, v in by_predicate.items())
 
 
 def _shown_value(value: Value) -> Value:
+    """A value as a page shows it: an unlabelled IRI of another vocabulary by its prefixed name (oa:exact),
+    inside blank nodes too."""
+    if value.members is not None:
+        return replace(value, members=tuple(_shown_value(m) for m in value.members))
+    if value.nested is not None:
+        return replace(value, nested=tuple(replace(s, value=_shown_value(s.value)) for s in value.nested))
     if value.iri is not None and not value.iri.startswith(BASE) and value.label is None:
         return Value(compact(value.iri), value.iri)
     return value
@@ -229,6 +255,8 @@ def render_resource(
     found = describe(snapshot, resource_name)
     if found is None:
         return None
+    graph = snapshot.graph
+    is_ontology = found.iri == ontology_iri(graph)
     return render_page(
         "resource.html",
         snapshot,
@@ -237,18 +265,53 @@ def render_resource(
         languages,
         d=found,
         shown=statements(snapshot, found),
+        words=WORDS,
+        replaced=replaced_by(graph, found.iri),
+        replaces=[Value(local_id(iri), iri, snapshot.tables.labels.get(iri)) for iri in replacing(graph, found.iri)],
+        axioms=tuple(_shown_value(a) for a in axioms_about(graph, found.iri, snapshot.tables)),
+        vocabulary=vocabulary_terms(graph, snapshot.tables) if is_ontology else (),
     )
 
 
-def _graph_of(snapshot: Snapshot, resource_name: str) -> Graph | None:
+def graph_of(snapshot: Snapshot, resource_name: str) -> Graph | None:
+    """What /id/NAME serves as RDF: the whole vocabulary for the ontology's IRI, else the resource's concise
+    bounded description; None when the graph does not mint the IRI."""
     found = describe(snapshot, resource_name)
     if found is None:
         return None
-    graph = Graph()
-    graph.namespace_manager = snapshot.graph.namespace_manager
-    for triple in found.triples:
-        graph.add(triple)
-    return graph
+    if found.iri == ontology_iri(snapshot.graph):
+        return vocabulary(snapshot.graph)
+    return bounded(snapshot.graph, found.iri)
+
+
+# The vocabulary's RDF, per snapshot and format: it is the same for every request.
+_VOCABULARY: dict[tuple[str, str], str] = {}
+
+
+def _serialized(snapshot: Snapshot, resource_name: str, fmt: str) -> str | None:
+    vocabulary_page = BASE + resource_name == ontology_iri(snapshot.graph)
+    key = (snapshot.content_hash, fmt)
+    if vocabulary_page and key in _VOCABULARY:
+        return _VOCABULARY[key]
+    graph = graph_of(snapshot, resource_name)
+    if graph is None:
+        return None
+    text = graph.serialize(format=fmt)
+    if vocabulary_page:
+        for old in [k for k in _VOCABULARY if k[0] != snapshot.content_hash]:
+            del _VOCABULARY[old]
+        _VOCABULARY[key] = text
+    return text
+
+
+def _moved(replacement: str, query: str) -> Response:
+    """A renamed IRI: 308 to the replacement's /id/ path (relative, as every redirect of the app; the query
+    string, a ?format=, kept), with a body that says where it went."""
+    location = "/id/" + quote(local_id(replacement)) + (f"?{query}" if query else "")
+    body = (
+        f"This IRI was renamed; it is now {replacement}\nこのIRIは名前が変わりました。新しいIRIは {replacement} です\n"
+    )
+    return PlainTextResponse(body, status_code=308, headers={"Location": location})
 
 
 # Serialising the whole graph costs ~100 ms; keep one copy per format of the snapshot being served.
@@ -274,6 +337,10 @@ def page_routes(holder: SnapshotHolder) -> list[BaseRoute]:
         if snapshot is None:
             return _unavailable()
         resource_name: str = request.path_params["name"]
+        # A renamed IRI moves whatever is asked of it: decided before the format, so every client follows.
+        replacement = replaced_by(snapshot.graph, BASE + resource_name)
+        if replacement is not None:
+            return _moved(replacement, request.url.query)
         key = request.query_params.get("format")
         if key is not None and key not in RDF_FORMATS and key != "html":
             return PlainTextResponse(
@@ -291,19 +358,24 @@ def page_routes(holder: SnapshotHolder) -> list[BaseRoute]:
             if html is None:
                 return HTMLResponse(_not_found_html(resource_name), status_code=404)
             return HTMLResponse(html)
-        graph = _graph_of(snapshot, resource_name)
-        if graph is None:
-            return PlainTextResponse(f"no resource {BASE + resource_name[:200]} / 該当するリソースがありません", 404)
         media, fmt = RDF_FORMATS[chosen]
-        return Response(graph.serialize(format=fmt), media_type=media, headers={"Vary": "Accept"})
+        text = _serialized(snapshot, resource_name, fmt)
+        if text is None:
+            return PlainTextResponse(f"no resource {BASE + resource_name[:200]} / 該当するリソースがありません", 404)
+        return Response(text, media_type=media)
 
     async def download(request: Request) -> Response:
         snapshot = holder.current
         if snapshot is None:
             return _unavailable()
+        quads = QUAD_DOWNLOADS.get(request.path_params["file"])
+        if quads is not None:
+            media, fmt = quads
+            body = await anyio.to_thread.run_sync(serialize_quads, snapshot, fmt)
+            return Response(body, media_type=media, headers=DOWNLOAD_HEADERS)
         chosen = DOWNLOADS.get(request.path_params["file"])
         if chosen is None:
-            files = ", ".join(DOWNLOADS)
+            files = ", ".join([*DOWNLOADS, *QUAD_DOWNLOADS])
             return PlainTextResponse(f"no such download; offered: {files} / ダウンロードできません", status_code=404)
         media, fmt = RDF_FORMATS[chosen]
         return Response(whole_graph(snapshot, fmt), media_type=media, headers=DOWNLOAD_HEADERS)
