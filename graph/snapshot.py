@@ -1,8 +1,9 @@
 """One immutable snapshot: the validated graph and everything derived from it, built once.
 
 Turtle -> parse and merge -> validate -> tables, name index, networkx projection, and the same triples in a
-pyoxigraph store for the SPARQL endpoint. A snapshot never changes after `build_snapshot` returns; a reload
-builds a new one and the holder swaps the reference.
+pyoxigraph store for the SPARQL endpoint: its default graph is the whole graph, and its named graphs file each
+triple under the source that says it (graph/named_graphs.py). A snapshot never changes after `build_snapshot`
+returns; a reload builds a new one and the holder swaps the reference.
 
 Validation is most of the cost of a build (pyshacl, the violation queries, the named queries), and it gives
 the same answer for the same files and the same code. So a valid snapshot is kept in a cache directory
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from rdflib import Graph
 
-from graph.layout import DataLayout
+from graph.layout import BASE, DataLayout
 from graph.loading import load_files, namespaces, oxigraph_graph
 from graph.problems import InvalidGraph
 from graph.tables import Tables, build_tables
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = b"hvkg-snapshot-1\n"
+CACHE_FORMAT = b"hvkg-snapshot-2\n"  # 2: the store file holds the named graphs too (N-Quads)
 CACHE_KEEP = 8  # newest entries kept per cache directory
 
 
@@ -121,7 +122,8 @@ class Snapshot:
     descriptions: Mapping[str, Description]
     built_at: float
     build_seconds: float
-    # The same triples in pyoxigraph, for the SPARQL endpoint's fast path; None: rdflib answers everything.
+    # The same triples in pyoxigraph's default graph, for the SPARQL endpoint's fast path, and the named graphs
+    # of graph.named_graphs; None: rdflib answers everything.
     store: ox.Store | None = None
     from_cache: bool = False
     # Answers the question functions derive once per snapshot (graph.verdicts, graph.paths): dropped with it.
@@ -179,6 +181,8 @@ def _build(layout: DataLayout, started: float) -> tuple[Snapshot, dict[str, str]
     problems, sources = validate(loaded, layout)
     if problems:
         raise InvalidGraph(problems)
+    from graph.named_graphs import default_graph_store, fill_store
+
     tables = build_tables(loaded.graph, loaded.queries)
     snapshot = Snapshot(
         graph=loaded.graph,
@@ -191,22 +195,28 @@ def _build(layout: DataLayout, started: float) -> tuple[Snapshot, dict[str, str]
         descriptions=Descriptions(loaded.graph, tables),
         built_at=time.time(),
         build_seconds=time.perf_counter() - started,
-        store=loaded.store or oxigraph_store(loaded.graph.serialize(format="nt", encoding="utf-8")),
+        # blank nodes keep their ids: the named graphs added next share them with the default graph
+        store=loaded.store or default_graph_store(loaded.graph),
     )
+    fill_store(snapshot)
+    snapshot.memo.clear()  # what filing the triples read (every node's view) is rebuilt only when asked for
     return snapshot, sources
 
 
-def oxigraph_store(ntriples: bytes | Path) -> ox.Store | None:
-    """The triples (N-Triples, or a file of them) in an in-memory pyoxigraph store; None without pyoxigraph."""
+def oxigraph_store(quads: bytes | Path) -> ox.Store | None:
+    """The quads (N-Quads, or a file of them) in an in-memory pyoxigraph store; None without pyoxigraph.
+
+    Blank nodes keep their ids (Store.load would rename them): the snapshot's rdflib graph, kept beside the
+    store, names them the same way."""
     try:
         import pyoxigraph as ox
     except ImportError:
         return None
     store = ox.Store()
-    if isinstance(ntriples, Path):
-        store.load(path=str(ntriples), format=ox.RdfFormat.N_TRIPLES)
+    if isinstance(quads, Path):
+        store.bulk_extend(ox.parse(path=str(quads), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False))
     else:
-        store.load(ntriples, format=ox.RdfFormat.N_TRIPLES)
+        store.bulk_extend(ox.parse(quads, format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False))
     return store
 
 
@@ -250,6 +260,8 @@ def code_version() -> str:
 def cache_key(layout: DataLayout) -> str | None:
     """The code version and every input file's name and bytes; None when a file cannot be read."""
     digest = hashlib.sha256(code_version().encode())
+    # the base IRI is applied when the files are read (graph/loading.py): another base, another snapshot
+    digest.update(b"base\0" + BASE.encode() + b"\0")
     paths = [*layout.data_files(), layout.shapes, *sorted(layout.queries_dir.glob("*.rq"))]
     try:
         for path in paths:
@@ -281,8 +293,9 @@ def read_cached(directory: Path, key: str, layout: DataLayout, started: float) -
         entry = _decode(data)
         if entry["key"] != key or not _source_digests(layout, entry["sources"]):
             return None
-        # The triples are a file of their own, read by pyoxigraph straight into its store: on a large graph
-        # they would otherwise be a few hundred megabytes of Python bytes on the way.
+        # The quads are a file of their own, read by pyoxigraph straight into its store: on a large graph
+        # they would otherwise be a few hundred megabytes of Python bytes on the way. (N-Quads: the name ".nt"
+        # is format 1's; an N-Triples file is N-Quads of the default graph.)
         triples = directory / f"{key}.nt"
         with triples.open("rb") as file:
             if hashlib.file_digest(file, "sha256").hexdigest() != entry["ntriples_sha256"]:
@@ -370,7 +383,7 @@ def _write_ntriples(snapshot: Snapshot, path: Path) -> None:
     if snapshot.store is not None:
         import pyoxigraph as ox
 
-        snapshot.store.dump(str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+        snapshot.store.dump(str(path), format=ox.RdfFormat.N_QUADS)  # the default graph and the named graphs
     else:
         path.write_bytes(snapshot.graph.serialize(format="nt", encoding="utf-8"))
 

@@ -16,8 +16,18 @@ and in the worker process (forked from the server with the snapshot, see server/
 
 The gate runs in the worker too: pyparsing on a hostile query can take as long as evaluation can.
 
-The service holds one dataset: the default graph is the whole graph, and the only named graph,
-<https://hyperv-kg.example.org/id/graph>, has the same content.
+The service's dataset (graph/named_graphs.py, docs/decisions.md "Named graphs"): one named graph per source,
+held in the snapshot's pyoxigraph store beside its default graph, which is the whole graph, their union. So
+every query without a dataset answers as it always did; FROM, FROM NAMED, GRAPH and the protocol's
+default-graph-uri / named-graph-uri choose among the named graphs:
+- BASE + "doc-article" (the article), BASE + "doc-external-facts" (and every other outside document): what
+  each document says; BASE + "graph/editorial": what the project decides; BASE + "ontology": the vocabulary;
+- BASE + "graph" (GRAPH_IRI) names the whole graph in FROM / FROM NAMED, as before named graphs were split;
+  it is not among the named graphs GRAPH ?g lists, where it would repeat every triple;
+- any other http(s) IRI names an empty graph (the W3C protocol tests send such IRIs), any other scheme is
+  refused (400), and HVKG_SPARQL_STRICT_DATASET refuses every IRI the service does not hold. Nothing is ever
+  fetched: the choice is made on the gate's parse, and pyoxigraph is given that dataset explicitly.
+A snapshot without named graphs (tests' stand-ins) has GRAPH_IRI as its one named graph.
 
 Messages that a person reads are in English and Japanese ("English / 日本語"); no response ever carries a
 traceback.
@@ -26,6 +36,7 @@ traceback.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import logging
@@ -35,10 +46,9 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, cast
 from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
@@ -52,6 +62,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from graph.layout import BASE
+from graph.named_graphs import NamedGraph
+from graph.named_graphs import describe as describe_graphs
+from graph.named_graphs import order as graph_order
 from server.endpoint import Endpoint
 from server.logs import request_id_of
 from server.metrics import sparql_form
@@ -80,6 +94,7 @@ from server.sparql_worker import (
 )
 
 if TYPE_CHECKING:
+    from graph.snapshot import Snapshot
     from server.state import SnapshotHolder
 
 __all__ = [
@@ -94,7 +109,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ID_BASE = "https://hyperv-kg.example.org/id/"
+ID_BASE = BASE
 GRAPH_IRI = ID_BASE + "graph"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -316,24 +331,90 @@ def _import_rdflib_sparql() -> None:
 
 
 class _WorkerData:
-    """The snapshot's graph as the service's dataset, inside one worker."""
+    """The snapshot's graphs as the service's dataset, inside one worker."""
 
     def __init__(self, graph: Graph, store: ox.Store | None = None) -> None:
         self.graph = graph  # the default graph: read, never written
-        self.store = store  # the same triples in pyoxigraph's default graph, or None
+        self.store = store  # the same triples in pyoxigraph's default graph, and the named graphs, or None
+        self.sources = held_graphs(store)  # the named graphs the store holds, in order
         self.prefixes = dict(graph.namespaces())
         self.ox_prefixes = {prefix: str(namespace) for prefix, namespace in self.prefixes.items()}
         self.no_named_graphs = Dataset()
+        # rdflib copies of the named graphs and of the datasets made of them, built on first use
+        self._graphs: dict[str, Graph] = {}
+        self._datasets: dict[frozenset[str], Dataset] = {}
         # the gate's verdicts on texts it gave pyoxigraph, by (text, base, nesting limit); see _remember
         self.for_oxigraph: dict[tuple[str, str, int], Gated] = {}
 
-    @cached_property
-    def named_graphs(self) -> Dataset:
-        """The dataset whose one named graph is GRAPH_IRI; built on the first query that uses GRAPH."""
-        dataset = Dataset()
-        named = dataset.graph(URIRef(GRAPH_IRI))
-        named.addN((s, p, o, named) for s, p, o in self.graph)
-        return dataset
+    @property
+    def service_named(self) -> tuple[str, ...]:
+        """The named graphs of the service's own dataset (no FROM, no FROM NAMED)."""
+        return self.sources or (GRAPH_IRI,)
+
+    def graph_of(self, name: str) -> Graph:
+        """One graph of the service as an rdflib graph (GRAPH_IRI: the whole graph); an empty one for a name the
+        service does not hold."""
+        if name == GRAPH_IRI:
+            return self.graph
+        if name not in self._graphs:
+            graph = Graph()
+            if self.store is not None and name in self.sources:
+                found = self.store.quads_for_pattern(None, None, None, ox.NamedNode(name))
+                graph.addN(
+                    (_ox_rdflib_term(q.subject), _ox_rdflib_term(q.predicate), _ox_rdflib_term(q.object), graph)
+                    for q in found
+                )
+            self._graphs[name] = graph
+        return self._graphs[name]
+
+    def default_of(self, names: tuple[str, ...]) -> Graph:
+        """The default graph made of these graphs (the union, SPARQL 1.1 section 13.2)."""
+        if GRAPH_IRI in names:
+            return self.graph  # the whole graph holds every other
+        held = [name for name in dict.fromkeys(names) if name in self.sources]
+        if len(held) == 1:
+            return self.graph_of(held[0])
+        union = Graph()
+        for name in held:
+            union += self.graph_of(name)
+        return union
+
+    def dataset_of(self, names: tuple[str, ...]) -> Dataset:
+        """A dataset whose named graphs are these (those the service holds; the others are empty anyway)."""
+        key = frozenset(name for name in names if name == GRAPH_IRI or name in self.sources)
+        if not key:
+            return self.no_named_graphs
+        if key not in self._datasets:
+            dataset = Dataset()
+            for name in graph_order(key):
+                named = dataset.graph(URIRef(name))
+                named.addN((s, p, o, named) for s, p, o in self.graph_of(name))
+            self._datasets[key] = dataset
+        return self._datasets[key]
+
+    def ox_dataset(self, gated: Gated, chosen: Chosen) -> dict[str, Any] | None:
+        """pyoxigraph's arguments for this dataset, or None when rdflib must answer: a store without named graphs
+        (then only GRAPH_IRI's semantics hold), GRAPH_IRI as a named graph (the store holds it as its default
+        graph only), or a default graph made of several named graphs (pyoxigraph matches a pattern in each of
+        them, so a triple two of them hold would answer twice; SPARQL's default graph is their merge)."""
+        default, named = chosen
+        if default is None or named is None:
+            return {} if self.sources or not gated.uses_graph else None
+        if not self.sources or GRAPH_IRI in named:
+            return None
+        parts = [name for name in dict.fromkeys(default) if name in self.sources]  # the others are empty
+        if GRAPH_IRI in default:
+            parts_ox: list[ox.NamedNode | ox.DefaultGraph] = [ox.DefaultGraph()]  # it holds every other
+        elif len(parts) > 1:
+            return None
+        else:
+            parts_ox = [ox.NamedNode(name) for name in parts]
+        # Both given, always: pyoxigraph would otherwise take the store's default graph or all its named graphs,
+        # or read the query's own FROM. Only names the store holds are passed; nothing is ever fetched.
+        return {
+            "default_graph": parts_ox,
+            "named_graphs": [ox.NamedNode(name) for name in dict.fromkeys(named) if name in self.sources],
+        }
 
     def execute(self, job: QueryJob) -> QueryOutcome:
         try:
@@ -342,22 +423,27 @@ class _WorkerData:
                 screened = screen(job.text, max_nesting=job.max_nesting)
                 if screened is not None:
                     try:
-                        outcome = self._execute_oxigraph(job, screened)
+                        outcome = self._execute_oxigraph(job, screened, {})
                     except SyntaxError:
                         outcome = None  # not a query to pyoxigraph: the full path refuses it in its own words
                     else:
-                        return outcome if outcome is not None else self._execute(job, self.gate(job))
+                        if outcome is not None:
+                            return outcome
+                        gated = self.gate(job)
+                        return self._execute(job, gated, _dataset(gated, job, self.sources))
             key = (job.text, job.base, job.max_nesting)
             remembered = self.for_oxigraph.get(key)
             gated = remembered or self.gate(job)
-            if self.store is not None and _oxigraph_may(gated, job):
+            chosen = _dataset(gated, job, self.sources)  # refuses an IRI the service may not name
+            arguments = self.ox_dataset(gated, chosen) if self.store is not None and gated.oxigraph_may_read else None
+            if arguments is not None:
                 if remembered is None and len(job.text) <= _REMEMBERED_TEXT:
                     self._remember(key, gated)
-                outcome = self._execute_oxigraph(job, gated)
+                outcome = self._execute_oxigraph(job, gated, arguments)
                 if outcome is not None:
                     return outcome
             # rdflib evaluates an algebra of its own: never one parsed for an earlier job
-            return self._execute(job, self.gate(job) if remembered is not None else gated)
+            return self._execute(job, self.gate(job) if remembered is not None else gated, chosen)
         except _Answer as answer:
             return answer.outcome
 
@@ -375,7 +461,9 @@ class _WorkerData:
         except Refused as refusal:
             _answer(refusal.status, refusal.english, refusal.japanese)
 
-    def _execute_oxigraph(self, job: QueryJob, gated: Gated | Screened) -> QueryOutcome | None:
+    def _execute_oxigraph(
+        self, job: QueryJob, gated: Gated | Screened, dataset: Mapping[str, Any]
+    ) -> QueryOutcome | None:
         """pyoxigraph's answer, or None to let rdflib answer instead.
 
         pyoxigraph's errors: a SyntaxError is the query's (400, with pyoxigraph's message); a RuntimeError or
@@ -384,7 +472,7 @@ class _WorkerData:
         """
         assert self.store is not None
         try:
-            result = self.store.query(job.text, base_iri=job.base, prefixes=self.ox_prefixes)
+            result = self.store.query(job.text, base_iri=job.base, prefixes=self.ox_prefixes, **dataset)
             if isinstance(result, ox.QueryBoolean):
                 if job.result_format is None:
                     _not_acceptable(False)
@@ -412,7 +500,7 @@ class _WorkerData:
             logger.exception("pyoxigraph failed on SPARQL query %s", job.request_id)
             raise _Answer(QueryOutcome(500, PLAIN, (_internal(job.request_id) + "\n").encode())) from None
 
-    def _execute(self, job: QueryJob, gated: Gated) -> QueryOutcome:
+    def _execute(self, job: QueryJob, gated: Gated, chosen: Chosen) -> QueryOutcome:
         from rdflib.plugins.sparql.evaluate import evalPart
         from rdflib.plugins.sparql.sparql import QueryContext
 
@@ -422,11 +510,12 @@ class _WorkerData:
         fmt = job.graph_format if is_graph else job.result_format
         if fmt is None:
             _not_acceptable(is_graph)
-        default_whole, named = _dataset(gated, job)
-        uses_graph = named and gated.uses_graph
+        default, named = chosen
+        names = self.service_named if named is None else named
+        dataset = self.dataset_of(names) if gated.uses_graph else self.no_named_graphs
         # initBindings={} as rdflib's own evalQuery passes: a solution looks unbound variables up there.
-        context = QueryContext(self.named_graphs if uses_graph else self.no_named_graphs, initBindings={})
-        context.graph = self.graph if default_whole else Graph()
+        context = QueryContext(dataset, initBindings={})
+        context.graph = self.graph if default is None else self.default_of(default)
         context.prologue = query.prologue
         try:
             result = evalPart(context, algebra)
@@ -458,7 +547,8 @@ _REMEMBERED_TEXT = 8 * 1024
 
 
 def _oxigraph_may(gated: Gated, job: QueryJob) -> bool:
-    """The gate's word, and no dataset from the protocol (pyoxigraph's store holds the default graph only)."""
+    """The gate's word, and no dataset from the protocol: what pyoxigraph answers on a store's default graph
+    alone (a worker whose store holds named graphs gives it datasets too, see _WorkerData.ox_dataset)."""
     return gated.oxigraph_may_answer and job.default_graphs is None and job.named_graphs is None
 
 
@@ -574,41 +664,51 @@ def _not_acceptable(is_graph: bool) -> NoReturn:
     )
 
 
-def check_graph_iri(iri: str, strict: bool) -> None:
+def held_graphs(store: ox.Store | None) -> tuple[str, ...]:
+    """The named graphs a snapshot's store holds (graph/named_graphs.py), in order; () for none."""
+    if store is None:
+        return ()
+    return tuple(graph_order(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)))
+
+
+def check_graph_iri(iri: str, strict: bool, held: tuple[str, ...] = ()) -> None:
     """Refuse (400) a dataset IRI this service does not hold, unless it may stand for an empty graph."""
-    if iri == GRAPH_IRI:
+    if iri == GRAPH_IRI or iri in held:
         return
     if not strict and urlsplit(iri).scheme.lower() in ("http", "https"):
         return
+    names = ", ".join(f"<{name}>" for name in (*held, GRAPH_IRI))
     _refuse(
         400,
-        f"The dataset may only name <{GRAPH_IRI}>; <{iri}> is not a graph of this service, and graphs are "
-        "never fetched or read from files.",
-        f"データセットに指定できるのは <{GRAPH_IRI}> だけです。<{iri}> はこのサービスのグラフではありません。"
-        "グラフを取得したりファイルから読んだりすることはありません。",
+        f"The dataset may only name this service's graphs ({names}); <{iri}> is not a graph of this service, "
+        "and graphs are never fetched or read from files.",
+        f"データセットに指定できるのはこのサービスのグラフ（{names}）だけです。<{iri}> はこのサービスのグラフでは"
+        "ありません。グラフを取得したりファイルから読んだりすることはありません。",
     )
 
 
-def _dataset(gated: Gated, job: QueryJob) -> tuple[bool, bool]:
-    """(default graph is the whole graph, GRAPH_IRI is a named graph) for this query.
+# (the default graph's names, the named graphs' names); None: the service's own (the union; every named graph)
+Chosen = tuple[tuple[str, ...] | None, tuple[str, ...] | None]
+
+
+def _dataset(gated: Gated, job: QueryJob, held: tuple[str, ...] = ()) -> Chosen:
+    """The dataset of this query: which graphs make its default graph, which are its named graphs.
 
     The protocol's parameters, when given, replace the query's FROM / FROM NAMED (SPARQL 1.1 Protocol 2.1.4).
-    Every IRI is checked, the replaced ones too; none is ever loaded: a known IRI selects the snapshot's graph,
-    an unknown http(s) IRI selects nothing.
+    Every IRI is checked, the replaced ones too; none is ever loaded: a name the service holds selects that
+    graph, an unknown http(s) IRI an empty graph.
     """
-    from_default, from_named = list(gated.default_graphs), list(gated.named_graphs)
+    from_default, from_named = gated.default_graphs, gated.named_graphs
     for iri in [*from_default, *from_named, *(job.default_graphs or ()), *(job.named_graphs or ())]:
         try:
-            check_graph_iri(iri, job.strict_dataset)
+            check_graph_iri(iri, job.strict_dataset, held)
         except ProtocolError as error:
             raise _Answer(QueryOutcome(error.status, PLAIN, (error.message + "\n").encode())) from None
     if job.default_graphs is not None or job.named_graphs is not None:
-        default, named = list(job.default_graphs or ()), list(job.named_graphs or ())
-    elif from_default or from_named:
-        default, named = from_default, from_named
-    else:
-        return True, True
-    return GRAPH_IRI in default, GRAPH_IRI in named
+        return tuple(job.default_graphs or ()), tuple(job.named_graphs or ())
+    if from_default or from_named:
+        return tuple(from_default), tuple(from_named)
+    return None, None
 
 
 # --- serialisation (in the worker) ----------------------------------------------------------------------------
@@ -798,6 +898,7 @@ class GraphStatistics:
     properties: int
     classes: int
     objects: int
+    graphs: tuple[NamedGraph, ...] = ()  # the named graphs of the service's dataset; () for GRAPH_IRI alone
 
 
 def graph_statistics(graph: Graph) -> GraphStatistics:
@@ -817,7 +918,8 @@ def graph_statistics(graph: Graph) -> GraphStatistics:
 
 
 def service_description(endpoint: str, snapshot: SnapshotLike, stats: GraphStatistics, config: SPARQLConfig) -> Graph:
-    """The sd: description of this endpoint, with VoID statistics of its one graph."""
+    """The sd: description of this endpoint, with VoID statistics of its default graph (the whole graph) and of
+    each named graph (its triple count and source); without named graphs, GRAPH_IRI as the one named graph."""
     g = Graph(bind_namespaces="core")
     for prefix, namespace in (("sd", SD), ("void", VOID), ("formats", FORMATS), ("dcterms", DCTERMS)):
         g.bind(prefix, namespace)
@@ -857,10 +959,13 @@ def service_description(endpoint: str, snapshot: SnapshotLike, stats: GraphStati
     g.add((dataset, RDF.type, SD.Dataset))
     g.add((dataset, DCTERMS.identifier, Literal(snapshot.content_hash)))
     g.add((dataset, SD.defaultGraph, whole))
-    g.add((dataset, SD.namedGraph, named))
-    g.add((named, RDF.type, SD.NamedGraph))
-    g.add((named, SD.name, URIRef(GRAPH_IRI)))
-    g.add((named, SD.graph, whole))  # same content as the default graph
+    if stats.graphs:
+        _describe_named_graphs(g, endpoint, dataset, whole, stats.graphs)
+    else:
+        g.add((dataset, SD.namedGraph, named))
+        g.add((named, RDF.type, SD.NamedGraph))
+        g.add((named, SD.name, URIRef(GRAPH_IRI)))
+        g.add((named, SD.graph, whole))  # same content as the default graph
     g.add((whole, RDF.type, SD.Graph))
     g.add((whole, RDF.type, VOID.Dataset))
     g.add((whole, VOID.triples, Literal(stats.triples)))
@@ -870,6 +975,30 @@ def service_description(endpoint: str, snapshot: SnapshotLike, stats: GraphStati
     g.add((whole, VOID.distinctObjects, Literal(stats.objects)))
     g.add((whole, VOID.uriSpace, Literal(ID_BASE)))
     return g
+
+
+def _describe_named_graphs(
+    g: Graph, endpoint: str, dataset: URIRef, whole: URIRef, graphs: tuple[NamedGraph, ...]
+) -> None:
+    """Each named graph in the service description: its name, and as a VoID subset of the default graph its
+    triple count, its source (dcterms:source) and its title."""
+    for index, source in enumerate(graphs, start=1):
+        entry, content = URIRef(f"{endpoint}#named-graph-{index}"), URIRef(f"{endpoint}#graph-{index}")
+        g.add((dataset, SD.namedGraph, entry))
+        g.add((entry, RDF.type, SD.NamedGraph))
+        g.add((entry, SD.name, URIRef(source.iri)))
+        g.add((entry, SD.graph, content))
+        g.add((content, RDF.type, SD.Graph))
+        g.add((content, RDF.type, VOID.Dataset))
+        g.add((whole, VOID.subset, content))
+        g.add((content, VOID.triples, Literal(source.triples)))
+        g.add((content, DCTERMS.source, URIRef(source.source)))
+        for language, title in sorted((source.title or {}).items()):
+            g.add((content, DCTERMS.title, Literal(title, lang=language)))
+    union_en = f"The default graph is the union of the named graphs; <{GRAPH_IRI}> names it in FROM and FROM NAMED."
+    union_ja = f"デフォルトグラフは名前付きグラフの和です。FROM と FROM NAMED では <{GRAPH_IRI}> で指定できます。"
+    g.add((whole, RDFS.comment, Literal(union_en, lang="en")))
+    g.add((whole, RDFS.comment, Literal(union_ja, lang="ja")))
 
 
 # --- reading requests -----------------------------------------------------------------------------------------
@@ -1063,8 +1192,10 @@ class SPARQLEndpoint:
             _refuse(400, "The query is empty.", "クエリが空です。")
         default_graphs = tuple(params.all("default-graph-uri")) or None
         named_graphs = tuple(params.all("named-graph-uri")) or None
+        snapshot = self._snapshot()
+        held = held_graphs(getattr(snapshot, "store", None))
         for iri in (*(default_graphs or ()), *(named_graphs or ())):
-            check_graph_iri(iri, config.strict_dataset)
+            check_graph_iri(iri, config.strict_dataset, held)
         accept = request.headers.get("accept")
         result_format = negotiate(accept, RESULT_OFFERS)
         graph_format = negotiate(accept, GRAPH_OFFERS)
@@ -1076,7 +1207,6 @@ class SPARQLEndpoint:
                 f"Accept のメディアタイプはどれも提供できません。"
                 f"結果は {RESULT_TYPES}、グラフは {GRAPH_TYPES} で返せます。",
             )
-        snapshot = self._snapshot()
         job = QueryJob(
             text=text,
             base=_endpoint_url(request),
@@ -1180,6 +1310,9 @@ class SPARQLEndpoint:
             return cached[1]
         # One pass over the graph: off the event loop, once per snapshot.
         stats = await anyio.to_thread.run_sync(graph_statistics, snapshot.graph)
+        if held_graphs(getattr(snapshot, "store", None)):
+            graphs = await anyio.to_thread.run_sync(describe_graphs, cast("Snapshot", snapshot))
+            stats = dataclasses.replace(stats, graphs=tuple(graphs))
         self._statistics = (snapshot, stats)
         return stats
 

@@ -22,8 +22,14 @@ pyoxigraph answer alike; `lock_rdflib()` is the lock behind the gate in every pr
 
 pyoxigraph only ever receives a text whose parse the gate accepted, and only when the two parsers cannot read
 it differently: no escapes at all (pyoxigraph resolves `\\u` inside strings and IRIs only, not before
-parsing, so `"\\u0022 ... "` is one string to it and two to the gate), no dataset, no GRAPH, and a size
-whose evaluation cannot overflow pyoxigraph's stack.
+parsing, so `"\\u0022 ... "` is one string to it and two to the gate) and a size whose evaluation cannot
+overflow pyoxigraph's stack (`oxigraph_may_read`). A query with a dataset or GRAPH goes to pyoxigraph only
+with the dataset the endpoint resolved from the gate's parse passed explicitly (server/sparql.py), which
+replaces whatever pyoxigraph reads in the text; without a store of named graphs, to rdflib
+(`oxigraph_may_answer`).
+
+The dataset IRIs (FROM, FROM NAMED) are read from the translated algebra: resolved against BASE and the
+endpoint's URL as pyoxigraph resolves them, so both engines name the same graphs.
 
 `screen()` comes before all this in the worker: a SELECT or ASK whose tokens hold no SERVICE, dataset, GRAPH
 or update keyword, no escape and nothing a real parser may read otherwise goes to pyoxigraph without rdflib's
@@ -243,18 +249,21 @@ class Gated:
     tokens: int
 
     @property
-    def oxigraph_may_answer(self) -> bool:
-        """Whether pyoxigraph may run the text: it reads it as the gate did, it answers as rdflib would on this
-        service's one graph, and it cannot overflow its stack on it."""
+    def oxigraph_may_read(self) -> bool:
+        """Whether pyoxigraph may run the text given the dataset explicitly: it reads it as the gate did and it
+        cannot overflow its stack on it."""
         return (
             self.form in ("SELECT", "ASK")
-            and not self.default_graphs
-            and not self.named_graphs
-            and not self.uses_graph
             and not self.escaped
             and self.depth <= OXIGRAPH_MAX_DEPTH
             and self.tokens <= OXIGRAPH_MAX_TOKENS
         )
+
+    @property
+    def oxigraph_may_answer(self) -> bool:
+        """Whether pyoxigraph may run the text on a store's default graph alone: it may read it, and the query
+        names no dataset and no GRAPH."""
+        return self.oxigraph_may_read and not self.default_graphs and not self.named_graphs and not self.uses_graph
 
     def limited_to(self, row_limit: int) -> bool:
         """Whether the query asks for at most `row_limit` rows itself (no cut, no truncation note, is needed).
@@ -289,14 +298,15 @@ def inspect(
             f"SERVICE is not allowed ({target}): queries are never sent to other services.",
             f"SERVICE は使えません（{target}）。他のサービスへ問い合わせることはありません。",
         )
-    clauses = body.datasetClause or []
-    default_graphs = tuple(str(clause.default) for clause in clauses if clause.default is not None)
-    named_graphs = tuple(str(clause.named) for clause in clauses if clause.named is not None)
     uses_graph = find(body, "GraphGraphPattern") is not None
     _check_grouping(parsed)
     limit = _final_limit(body)
     form = str(body.name).removesuffix("Query").upper()
     query = _translate(parsed, base, prefixes)
+    # resolved IRIs (BASE, the endpoint's URL), as pyoxigraph reads them; a prefixed name expanded
+    clauses = query.algebra.datasetClause or []
+    default_graphs = tuple(str(clause.default) for clause in clauses if clause.default is not None)
+    named_graphs = tuple(str(clause.named) for clause in clauses if clause.named is not None)
     return Gated(
         text=text,
         form=form,
