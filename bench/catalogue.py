@@ -29,8 +29,8 @@ def ontology_triples() -> int:
     return len(Graph().parse(ROOT / "ontology" / "hvkg.ttl", format="turtle"))
 
 
-FIXED_TRIPLES = 80  # the document, the enumerations and hyper-v, written once
-TRIPLES_PER_SYSTEM = 105  # one operating system with its editions, rows and passages (measured, see --check)
+FIXED_TRIPLES = 100  # the document, the enumerations, the service-pack levels and hyper-v, written once
+TRIPLES_PER_SYSTEM = 132  # one operating system with its editions, rows and passages (measured, see --check)
 FILES_EVERY = 1000  # operating systems per facts file
 
 PREFIXES = """@prefix hv: <https://hyperv-kg.example.org/id/ontology/> .
@@ -38,6 +38,7 @@ PREFIXES = """@prefix hv: <https://hyperv-kg.example.org/id/ontology/> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix prov: <http://www.w3.org/ns/prov#> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 """
 
 KNOWN = [
@@ -124,7 +125,7 @@ def fixed(writer: Writer) -> str:
         """kg:doc-synthetic a hv:Document ;
     dcterms:title "合成カタログ"@ja , "Synthetic catalogue"@en ;
     dcterms:publisher "hyperv-kg bench" ;
-    hv:asOf "2008-08" ;
+    hv:asOf "2008-08"^^xsd:gYearMonth ;
     hv:sourceFile "graph/sources/synthetic.txt" .
 """,
         writer.passage("kg:p-syn-products", "合成カタログの製品と列挙値。", "製品"),
@@ -147,7 +148,12 @@ kg:synthetic-io a hv:IoMode ; skos:prefLabel "synthetic devices"@en , "VMBus経�
     prov:wasDerivedFrom kg:p-syn-products .
 kg:emulated-io a hv:IoMode ; skos:prefLabel "emulated devices"@en , "エミュレーション"@ja ;
     prov:wasDerivedFrom kg:p-syn-products .
-""",
+"""
+        + "".join(
+            f'kg:service-pack-{n} a hv:ServicePackLevel ; skos:prefLabel "SP{n}"@en , "SP{n}"@ja ; '
+            f"hv:servicePackNumber {n} .\n"
+            for n in range(5)
+        ),
     ]
     return "".join(parts)
 
@@ -177,6 +183,14 @@ def operating_system(writer: Writer, s: System, products: int) -> str:
             f"{os_iri}-e{key} a hv:Edition ; skos:prefLabel {literal(en)}@en , {literal(ja)}@ja ;\n"
             f"    hv:editionOf {os_iri} ; prov:wasDerivedFrom kg:p-syn-{s.number}-os .\n"
         )
+    # Its releases at the service-pack levels its rows name (a row covers the releases of its levels).
+    for n in range(1, 4):
+        out.append(
+            f"{os_iri}-sp{n} a hv:Release ; skos:prefLabel {literal(f'{s.en} SP{n}')}@en , "
+            f"{literal(f'{s.ja} SP{n}')}@ja ;\n"
+            f"    hv:releaseOf {os_iri} ; hv:servicePackLevel kg:service-pack-{n} ;\n"
+            f'    hv:asOf "2008-08"^^xsd:gYearMonth ; prov:wasDerivedFrom kg:p-syn-{s.number}-os .\n'
+        )
     # Every system is a guest of hyper-v and of one synthetic product, on both architectures.
     owners = ["hyper-v", f"syn-product-{s.number % products}"] if products else ["hyper-v"]
     for owner in owners:
@@ -195,8 +209,9 @@ def operating_system(writer: Writer, s: System, products: int) -> str:
                 f"    hv:product kg:{owner} ; hv:operatingSystem {os_iri} ;\n"
                 f"    hv:edition {' , '.join(f'{os_iri}-e{k}' for k in range(len(editions)))} ;\n"
                 f"    hv:servicePack {' , '.join(str(n) for n in packs)} ; hv:architecture kg:{arch} ;\n"
+                f"    hv:coversRelease {' , '.join(f'{os_iri}-sp{n}' for n in packs)} ;\n"
                 f"    hv:maxVirtualProcessors {most} ; hv:rowNumber {writer.row_number(owner)} ;\n"
-                f'    hv:asOf "2008-08" ;\n'
+                f'    hv:asOf "2008-08"^^xsd:gYearMonth ;\n'
                 f"    prov:wasDerivedFrom {passage} .\n"
             )
     return "".join(out)

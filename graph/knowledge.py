@@ -120,6 +120,13 @@ class _Knowledge:
     def _text(self, iri: str, name: str) -> str | None:
         return _first_text(self._objects(iri, name))
 
+    def _release_name(self, iri: str) -> str | None:
+        """The English name of the release a fact is about (hv:productVersion names an hv:Release)."""
+        releases = self._iris(iri, "productVersion")
+        if not releases:
+            return None
+        return self.snapshot.tables.labels.get(releases[0], {}).get("en") or local_id(releases[0])
+
     def _ints(self, iri: str, name: str) -> tuple[int, ...]:
         return tuple(sorted(int(o) for o in self._objects(iri, name) if isinstance(o, Literal)))
 
@@ -146,7 +153,7 @@ class _Knowledge:
                 self.relations[r] for r in self._iris(iri, "relationToArticle") if r in self.relations
             ),
             relates_to=self._iris(iri, "relatesToArticleFact"),
-            product_version=self._text(iri, "productVersion"),
+            product_version=self._release_name(iri),
         )
 
     def _typed(self, fact: Fact) -> Typed:

@@ -124,6 +124,17 @@ def _axioms(snapshot: Snapshot) -> dict[tuple[str, str, Node], _Own]:
     return found
 
 
+def statement_evidence(snapshot: Snapshot, subject: str, predicate: str) -> tuple[Citation, ...]:
+    """The passages the owl:Axiom annotations of (subject, predicate, any object) rest on, each once: what a
+    verdict cites when it uses one statement of a node whose other statements other passages say."""
+    found: dict[str, Citation] = {}
+    for (s, p, _), own in _axioms(snapshot).items():
+        if s == subject and p == predicate:
+            for citation in own.evidence:
+                found.setdefault(citation.iri, citation)
+    return tuple(found.values())
+
+
 def _text(value: Value) -> Text:
     if value.label:
         return value.label

@@ -62,6 +62,8 @@ class Tables:
     layers: dict[str, tuple[tuple[int, tuple[str, ...], str], ...]]
     # product id -> the IRI of its own I/O path (hv:nativePath), the answer when no I/O mode is asked for
     native_paths: dict[str, str]
+    # operating system IRI -> (its first release, the number of the Service Pack level that release reports)
+    initial_releases: dict[str, tuple[str, int]]
 
     def named(self, iri: str) -> Named:
         return Named(
@@ -346,4 +348,5 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
         io_paths=io_paths,
         layers=layers,
         native_paths=native_paths,
+        initial_releases={str(r.os): (str(r.release), int(r.level)) for r in _rows(graph, queries, "initial-releases")},
     )

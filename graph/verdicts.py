@@ -15,7 +15,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from graph.catalog import require_product
-from graph.layout import BASE
+from graph.layout import BASE, VOCAB
 from graph.model import (
     Architecture,
     ArchitecturePath,
@@ -34,6 +34,7 @@ from graph.model import (
     ReasonCode,
 )
 from graph.names import MAX_NAME_LENGTH
+from graph.nodes import statement_evidence
 from graph.paths import io_path
 
 if TYPE_CHECKING:
@@ -174,6 +175,11 @@ def read_question(
         if named_edition is not None and (given is None or given.iri != named_edition.iri):
             raise _contradiction("edition", named_edition.label["en"], "edition", repr(edition[:60]))
         named_edition = given
+    if sp == 0:
+        # no Service Pack named: the OS's first release, at the level it reports itself at (Windows Server
+        # 2008's first release is at SP1), so "SP0" and "SP1" of it are the same release
+        initial = snapshot.tables.initial_releases.get(reading.operating_system.iri)
+        sp = initial[1] if initial is not None else 0
     question = GuestQuestion(reading.operating_system, named_edition, sp, architecture, virtual_processors)
     return question, edition is not None or reading.edition is not None
 
@@ -297,9 +303,19 @@ def check_guest(
             "ja": f"サポート対象: {matched.operating_system.label['ja']} {_row_sps(matched, 'ja')}"
             f"({matched.architecture.value})、最大{matched.max_virtual_processors}プロセッサ({matched.as_of}現在)。",
         },
-        _evidence(snapshot, matched.iri),
+        _evidence(snapshot, matched.iri) + _release_evidence(snapshot, question),
     )
     return GuestVerdict(True, limit, synthetic is not None, path, (supported,), os, matched, question)
+
+
+def _release_evidence(snapshot: Snapshot, question: GuestQuestion) -> tuple[Citation, ...]:
+    """When the question was read as an OS's first release at its own level (no Service Pack named, or the
+    level it reports), the passages that say the release is at that level."""
+    os = question.operating_system
+    initial = snapshot.tables.initial_releases.get(os.iri) if os is not None else None
+    if initial is None or question.service_pack != initial[1]:
+        return ()
+    return statement_evidence(snapshot, initial[0], VOCAB + "servicePackLevel")
 
 
 def _row_sps(row: GuestRow, lang: str) -> str:
@@ -487,7 +503,9 @@ def check_host(
             )
         )
         with_edition = candidates
-    if question.service_pack:
+    # the host table names the OS's first release, at whatever level that release reports (WS2008 RTM: SP1)
+    initial = tables.initial_releases.get(os.iri)
+    if question.service_pack != (initial[1] if initial is not None else 0):
         reasons.append(
             _host_reason(
                 ReasonCode.NOT_DOCUMENTED,
@@ -515,9 +533,10 @@ def check_host(
         (
             _host_reason(
                 ReasonCode.SUPPORTED,
-                f"Supported: {os_en} ({architecture.value}) {found.label['en'] if found else edition}, "
+                # an edition's name is its full name ("Windows Server 2008 Standard"), the OS's name included
+                f"Supported: {found.label['en'] if found else f'{os_en} {edition}'} ({architecture.value}), "
                 f"{mode_label['en']}, as of {row.as_of}.",
-                f"サポート対象: {os_ja}({architecture.value}) {found.label['ja'] if found else edition}、"
+                f"サポート対象: {found.label['ja'] if found else f'{os_ja} {edition}'}({architecture.value})、"
                 f"{mode_label['ja']}({row.as_of}現在)。",
                 _evidence(snapshot, row.iri),
             ),

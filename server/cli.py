@@ -86,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
 
-    sub.add_parser("validate", help="load and validate the graph; exit 1 on any violation")
+    validate = sub.add_parser("validate", help="load and validate the graph; exit 1 on any violation")
+    validate.add_argument("--lang", choices=["en", "ja"], default="en")
 
     export = sub.add_parser("export", help="write the whole graph")
     export.add_argument("--format", choices=sorted(EXPORT_FORMATS), default="turtle")
@@ -247,7 +248,9 @@ def _print_path(found: ArchitecturePath, lang: str, relation_labels: Mapping[str
 
 def describe_question(question: GuestQuestion, lang: str) -> str:
     """ "Windows Vista Ultimate SP1 x64": what the verdict took each name and number to mean."""
-    parts = [text(named.label, lang) for named in (question.operating_system, question.edition) if named]
+    # an edition's name is its full name ("Windows Vista Ultimate"), the OS's name included
+    named = question.edition or question.operating_system
+    parts = [text(named.label, lang)] if named else []
     sp = question.service_pack
     parts.append(f"SP{sp}" if sp else f"({word('no_service_pack', lang)})")
     parts.append(question.architecture.value)
@@ -337,14 +340,34 @@ def cmd_path(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    # validate always means validating: never read a cached snapshot here
-    snapshot = build_snapshot(DataLayout(args.data) if args.data else DataLayout(), cache_dir=None)
+    from graph.validation import messages_in
+
+    lang = _lang(args)
+    # validate always means validating: never read a cached snapshot here; its messages in the asked language
+    with messages_in(lang):
+        snapshot = build_snapshot(DataLayout(args.data) if args.data else DataLayout(), cache_dir=None)
     tables = snapshot.tables
+    counts = (
+        len(tables.guest_rows),
+        len(tables.host_rows),
+        len(tables.license_rows),
+        len(tables.storage_formats),
+        len(tables.components),
+        len(tables.relations),
+    )
+    if lang == "ja":
+        print(f"有効: {snapshot.triple_count} トリプル、内容ハッシュ {snapshot.content_hash[:16]}")
+        print(
+            "  ゲストOSの行 {}、ホストOSの行 {}、ライセンスの行 {}、記憶装置の形式 {}、構成要素 {}、関係 {}".format(
+                *counts
+            )
+        )
+        return 0
     print(f"valid: {snapshot.triple_count} triples, content hash {snapshot.content_hash[:16]}")
     print(
-        f"  guest rows {len(tables.guest_rows)}, host rows {len(tables.host_rows)}, "
-        f"licence rows {len(tables.license_rows)}, storage formats {len(tables.storage_formats)}, "
-        f"components {len(tables.components)}, relations {len(tables.relations)}"
+        "  guest rows {}, host rows {}, licence rows {}, storage formats {}, components {}, relations {}".format(
+            *counts
+        )
     )
     return 0
 
@@ -602,13 +625,28 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_BUG
 
 
+def _checked_base(args: argparse.Namespace) -> int:
+    """EXIT_BAD_INPUT, saying why, when HVKG_BASE_IRI cannot be a base (graph.layout fell back on the default
+    so that importing could not fail); 0 when it is usable or unset."""
+    from graph.layout import BaseIRIError, base_iri
+
+    try:
+        base_iri()
+    except BaseIRIError as error:
+        message = str(error)
+        english, _, japanese = message.partition(" / ")
+        _print_error({"en": english, "ja": japanese or english}, _lang(args))
+        return EXIT_BAD_INPUT
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
             args = _parser().parse_args(argv)
         finally:
             sys.stdout.flush()  # `hvkg --help | head -0`: the closed pipe shows here, where it is caught
-        code = _run(args)
+        code = _checked_base(args) or _run(args)
         sys.stdout.flush()  # and here, not in the interpreter's final flush, which could only complain
     except BrokenPipeError:
         _stdout_to_devnull()

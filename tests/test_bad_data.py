@@ -45,12 +45,12 @@ def test_turtle_syntax_error_names_file_and_line(data_copy: DataLayout) -> None:
 def test_fact_without_passage(data_copy: DataLayout) -> None:
     edit(
         data_copy.root / "graph/facts/guests.ttl",
-        "    prov:wasDerivedFrom kg:p-guest-row-05 , kg:p-guest-01 , kg:p-guest-header .",
-        '    hv:asOf "2008-08" .',
+        "    prov:wasDerivedFrom article:p-guest-row-05 , article:p-guest-01 , article:p-guest-header .",
+        '    hv:asOf "2008-08"^^xsd:gYearMonth .',
     )
     edit(
         data_copy.root / "graph/facts/guests.ttl",
-        'hv:rowNumber 5 ;\n    hv:asOf "2008-08" ;',
+        'hv:rowNumber 5 ;\n    hv:asOf "2008-08"^^xsd:gYearMonth ;',
         "hv:rowNumber 5 ;",
     )
     problems = problems_of(data_copy)
@@ -92,14 +92,14 @@ def test_quote_that_is_not_verbatim(data_copy: DataLayout) -> None:
     )
     problems = problems_of(data_copy)
     assert problems == [
-        "graph/sources.ttl: kg:p-guest-row-08 [verbatim-quote] the quote is not a verbatim part of "
+        "graph/sources.ttl: article:p-guest-row-08 [verbatim-quote] the quote is not a verbatim part of "
         "graph/sources/article-ja.txt"
     ]
     # the same problem in Japanese when asked for, one language per message, never both at once
     with messages_in("ja"):
         japanese = problems_of(data_copy)
     assert japanese == [
-        "graph/sources.ttl: kg:p-guest-row-08 [verbatim-quote] "
+        "graph/sources.ttl: article:p-guest-row-08 [verbatim-quote] "
         "引用が原文 graph/sources/article-ja.txt と一字一句一致しません"
     ]
 

@@ -212,7 +212,7 @@ def test_the_downgrade_right(client: Client) -> None:
     assert "ダウングレード" in right["label"] and right["asOf"] == article_month()
     counts = re.search(r"Standardでは「(\d+)」、Enterpriseでは「(\d+)」、Datacenterでは「(.+?)」", ARTICLE)
     assert counts is not None
-    rows = {r["edition"]: r for r in right["appliesTo"]}
+    rows = {r["edition"].split()[-1]: r for r in right["appliesTo"]}  # "Windows Server 2008 Standard"
     assert rows["Standard"]["virtualInstances"] == int(counts[1])
     assert rows["Enterprise"]["virtualInstances"] == int(counts[2])
     assert counts[3] == "無制限" and rows["Datacenter"]["unlimited"] and rows["Datacenter"]["virtualInstances"] is None

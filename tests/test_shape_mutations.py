@@ -37,6 +37,8 @@ SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 OA = Namespace("http://www.w3.org/ns/oa#")
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
+QUDT = Namespace("http://qudt.org/schema/qudt/")
+UNIT = Namespace("http://qudt.org/vocab/unit/")
 
 SHAPES = Graph().parse(ROOT / "ontology" / "shapes.ttl")
 SHARED = set(SHAPES.items(HV.AnyResourceMayCarry))
@@ -602,7 +604,7 @@ def _cases() -> dict[str, Callable[[Graph], tuple[Node, str, Node | None]]]:
         return row, "hv:LicenseRightsInstancesShape", None
 
     def capped_and_unlimited_storage(g: Graph) -> tuple[Node, str, Node | None]:
-        storage = _first(g, HV.StorageFormat, lambda s: (s, HV.maxSizeGB, None) in g)
+        storage = _first(g, HV.StorageFormat, lambda s: (s, HV.maxSize, None) in g)
         g.add((storage, HV.noCapacityLimit, Literal(True)))
         return storage, "hv:StorageFormatCapacityShape", None
 
@@ -626,7 +628,7 @@ def _cases() -> dict[str, Callable[[Graph], tuple[Node, str, Node | None]]]:
 
     def thirteenth_month(g: Graph) -> tuple[Node, str, Node | None]:
         row = _first(g, HV.HostSupport)
-        g.set((row, HV.asOf, Literal("2008-13")))
+        g.set((row, HV.asOf, Literal("2008-13", datatype=XSD.gYearMonth)))
         return row, "hv:DateShape", HV.asOf
 
     def citation_that_is_no_passage(g: Graph) -> tuple[Node, str, Node | None]:
@@ -638,6 +640,80 @@ def _cases() -> dict[str, Callable[[Graph], tuple[Node, str, Node | None]]]:
         fact = _first(g, HV.Release, lambda f: (f, HV.relationToArticle, None) in g)
         g.set((fact, HV.relationToArticle, KG["relation-nobody-defined"]))
         return fact, "hv:OutsideFactShape", HV.relationToArticle
+
+    # releases and Service Pack levels (issue 19: "Service packs as bare integers")
+
+    def row_covering_a_release_of_another_system(g: Graph) -> tuple[Node, str, Node | None]:
+        row = _first(g, HV.GuestSupport)
+        other = _first(g, HV.Release, lambda r: g.value(r, HV.releaseOf) != g.value(row, HV.operatingSystem))
+        g.add((row, HV.coversRelease, other))
+        return row, "hv:GuestRowReleaseShape", None
+
+    def row_naming_a_service_pack_none_of_its_releases_is_at(g: Graph) -> tuple[Node, str, Node | None]:
+        # added beside its 2, so that only this check can refuse it (every release's level is still listed)
+        row = _first(g, HV.GuestSupport, lambda r: set(g.objects(r, HV.servicePack)) == {Literal(2)})
+        g.add((row, HV.servicePack, Literal(3)))
+        return row, "hv:GuestRowReleaseShape", None
+
+    def row_not_listing_the_level_of_a_release_it_covers(g: Graph) -> tuple[Node, str, Node | None]:
+        row = _first(g, HV.GuestSupport, lambda r: set(g.objects(r, HV.servicePack)) == {Literal(2)})
+        os = g.value(row, HV.operatingSystem)
+        g.add((row, HV.coversRelease, KG["release-extra"]))
+        g.add((KG["release-extra"], RDF.type, HV.Release))
+        g.add((KG["release-extra"], HV.releaseOf, os))
+        g.add((KG["release-extra"], HV.servicePackLevel, KG["service-pack-4"]))
+        return row, "hv:GuestRowReleaseShape", None
+
+    def release_whose_number_and_level_disagree(g: Graph) -> tuple[Node, str, Node | None]:
+        release = _first(g, HV.Release, lambda r: (r, HV.servicePack, None) in g)
+        g.set((release, HV.servicePack, Literal(7)))
+        return release, "hv:ReleaseLevelShape", None
+
+    def two_initial_releases_of_one_system(g: Graph) -> tuple[Node, str, Node | None]:
+        first = _first(g, HV.Release, lambda r: (r, HV.initialRelease, Literal(True)) in g)
+        other = _first(g, HV.Release, lambda r: r != first and g.value(r, HV.releaseOf) == g.value(first, HV.releaseOf))
+        g.add((other, HV.initialRelease, Literal(True)))
+        return first, "hv:ReleaseLevelShape", None
+
+    def two_levels_with_one_number(g: Graph) -> tuple[Node, str, Node | None]:
+        level = _first(g, HV.ServicePackLevel, lambda x: g.value(x, HV.servicePackNumber) == Literal(2))
+        g.set((level, HV.servicePackNumber, Literal(3)))
+        return level, "hv:ServicePackLevelShape", None
+
+    def size_in_decimal_gigabytes(g: Graph) -> tuple[Node, str, Node | None]:
+        size = _first(g, QUDT.QuantityValue)
+        g.set((size, QUDT.unit, UNIT.GigaBYTE))
+        return size, "hv:QuantityValueShape", QUDT.unit
+
+    def allocation_unit_as_a_string(g: Graph) -> tuple[Node, str, Node | None]:
+        storage = _first(g, HV.StorageFormat, lambda x: (x, HV.allocationUnit, None) in g)
+        g.set((storage, HV.allocationUnit, Literal("one file")))
+        return storage, "hv:StorageFormatShape", HV.allocationUnit
+
+    def product_version_as_a_string(g: Graph) -> tuple[Node, str, Node | None]:
+        support = _first(g, HV.FeatureSupport, lambda x: (x, HV.productVersion, None) in g)
+        g.set((support, HV.productVersion, Literal("Windows Server 2008 R2")))
+        return support, "hv:FeatureSupportShape", HV.productVersion
+
+    def malformed_cpe_name(g: Graph) -> tuple[Node, str, Node | None]:
+        release = _first(g, HV.Release, lambda r: (r, HV.cpeName, None) in g)
+        g.set((release, HV.cpeName, Literal("cpe:/o:microsoft:windows_xp:-:sp2")))  # CPE 2.2, not 2.3
+        return release, "hv:ReleaseShape", HV.cpeName
+
+    def date_as_a_plain_string(g: Graph) -> tuple[Node, str, Node | None]:
+        row = _first(g, HV.GuestSupport)
+        g.set((row, HV.asOf, Literal("2008-08")))
+        return row, "hv:DateShape", HV.asOf
+
+    def date_with_a_day(g: Graph) -> tuple[Node, str, Node | None]:
+        row = _first(g, HV.HostSupport)
+        g.set((row, HV.asOf, Literal("2008-08-20", datatype=XSD.date)))
+        return row, "hv:DateShape", HV.asOf
+
+    def fact_without_a_date(g: Graph) -> tuple[Node, str, Node | None]:
+        rule = _first(g, HV.Rule)
+        g.remove((rule, HV.asOf, None))
+        return rule, "hv:FactAsOfShape", HV.asOf
 
     return {f.__name__.replace("_", " "): f for f in locals().values() if callable(f) and f.__name__[0] != "_"}
 
@@ -851,7 +927,8 @@ def test_hvkg_validate_prints_a_warning_and_passes(data_copy: DataLayout, tmp_pa
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("valid: ")
-    assert "warning: graph/facts/features.ttl: kg:" in result.stderr
+    # the files that speak of the feature are named, the one broken among them
+    assert re.search(r"warning: [^\n]*graph/facts/features\.ttl[^\n]*: kg:", result.stderr), result.stderr
     assert "[hv:DefinitionLanguagesShape]" in result.stderr
     assert "Traceback" not in result.stderr
 
