@@ -33,11 +33,12 @@ sys.path.insert(0, str(ROOT))
 
 from graph.layout import DataLayout
 from graph.snapshot import build_snapshot
-from server import graphql_app, sparql
 from server.app import create_app
 from server.config import Config
-from server.graphql_schema import Context
+from server.graphql import execution, view
+from server.graphql.types import Context
 from server.logs import configure
+from server.sparql import engine, jobs, workers
 from server.state import SnapshotHolder
 
 SELECT = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -130,19 +131,19 @@ def main() -> int:
 
     def execute(count: int) -> None:
         for body in fresh[:count]:
-            graphql_request = graphql_app._graphql_request(json.loads(body))
-            graphql_app._encode(graphql_app.execute(graphql_request, Context(snapshot, "bench")))
+            graphql_request = view._graphql_request(json.loads(body))
+            view._encode(execution.execute(graphql_request, Context(snapshot, "bench")))
 
     figures["fresh"] = per_request_us(execute, args.requests)
 
-    answer = sparql._WorkerData(snapshot.graph, snapshot.store).execute(
-        sparql.QueryJob(SELECT % 0, "http://x/sparql", "json", None, None, None, 10000, False, "bench")
+    answer = engine._WorkerData(snapshot.graph, snapshot.store).execute(
+        jobs.QueryJob(SELECT % 0, "http://x/sparql", "json", None, None, None, 10000, False, "bench")
     )
 
-    async def at_once(self: object, key: object, job: object) -> sparql.QueryOutcome:
+    async def at_once(self: object, key: object, job: object) -> jobs.QueryOutcome:
         return answer
 
-    sparql.WorkerPool.run = at_once  # type: ignore[method-assign, assignment]
+    workers.WorkerPool.run = at_once  # type: ignore[method-assign, assignment]
     forms = [("query=" + urllib.parse.quote(SELECT % n)).encode() for n in range(1000)]
     form = b"application/x-www-form-urlencoded"
     figures["sparql"] = per_request_us(through(app, forms, "/sparql", form), args.requests)

@@ -265,7 +265,7 @@ def create_app(
             undo_signal()
             if service and pid_file is not None and not is_spawned_worker():
                 remove_pid_file(pid_file, pid)
-            from server.sparql import close as close_sparql
+            from server.sparql.protocol import close as close_sparql
 
             await close_sparql()  # the SPARQL worker processes end with the app
 
@@ -286,9 +286,9 @@ def create_app(
 def adapter_routes(holder: SnapshotHolder) -> list[BaseRoute]:
     """Every interface's routes; each adapter reads `holder.current` once per request."""
     from server.docs import docs_routes
-    from server.graphql_app import graphql_routes
+    from server.graphql.view import graphql_routes
     from server.pages import page_routes
-    from server.sparql import sparql_routes
+    from server.sparql.protocol import sparql_routes
 
     return [
         *graphql_routes(holder),

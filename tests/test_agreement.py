@@ -10,8 +10,8 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from graph.snapshot import Snapshot
-from server.graphql_app import graphql_routes
-from server.sparql import close, sparql_routes
+from server.graphql.view import graphql_routes
+from server.sparql.protocol import close, sparql_routes
 from server.state import SnapshotHolder
 
 SPARQL = """PREFIX hv: <https://hyperv-kg.example.org/id/ontology/>

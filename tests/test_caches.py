@@ -19,9 +19,14 @@ from graph.layout import DataLayout
 from graph.model import Architecture
 from graph.problems import InvalidGraph
 from graph.snapshot import build_snapshot, cache_directory, cache_key
-from server import graphql_app
-from server.graphql_app import AnswerCache, graphql_routes, prepare
-from server.sparql import QueryJob, SPARQLConfig, SPARQLEndpoint, oxigraph_may_answer
+from server.graphql import execution
+from server.graphql.cache import AnswerCache
+from server.graphql.execution import prepare
+from server.graphql.view import graphql_routes
+from server.sparql.config import SPARQLConfig
+from server.sparql.engine import oxigraph_may_answer
+from server.sparql.jobs import QueryJob
+from server.sparql.protocol import SPARQLEndpoint
 from server.state import SnapshotHolder
 from tests.live import serve
 
@@ -194,7 +199,7 @@ def test_internal_errors_are_not_kept(snapshot_holder: SnapshotHolder, monkeypat
         for _ in range(2):
             body = post(base, XP_SP3_WITH_3)
             assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"  # type: ignore[index]
-    # Each request ran it twice (its plan, then graphql-core for the error: server.graphql_plan); the second
+    # Each request ran it twice (its plan, then graphql-core for the error: server.graphql.plan); the second
     # request was not answered from the cache.
     assert len(calls) == 4
     assert len(answers) == 0
@@ -231,7 +236,7 @@ def test_prepared_documents_are_reused_and_refusals_too() -> None:
     assert broken.errors[0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
     assert prepare("{ checkGuest(", None) is broken
     assert not prepare("{ products { id } }", None).quick  # runs in the thread pool
-    assert graphql_app.prepare.cache_info().maxsize is not None  # bounded
+    assert execution.prepare.cache_info().maxsize is not None  # bounded
 
 
 # --- the question functions' memo -------------------------------------------------------------------------------

@@ -148,9 +148,9 @@ def test_deeply_nested_json_is_a_bad_request(base_url: str, session: requests.Se
 def test_a_query_the_lexer_refuses_is_a_parse_error_not_an_internal_error(
     base_url: str, session: requests.Session, query: str, method: str
 ) -> None:
-    """Found by this fuzzing: server.graphql_app.count_tokens lets graphql-core's GraphQLSyntaxError (an
-    unexpected character, a bad number, an unterminated string) escape, and the request answers 500
-    INTERNAL_SERVER_ERROR instead of GRAPHQL_PARSE_FAILED."""
+    """Found by this fuzzing: the token count (then our own count_tokens, now graphql-core's own,
+    server.graphql.limits) let graphql-core's GraphQLSyntaxError (an unexpected character, a bad number, an
+    unterminated string) escape, and the request answered 500 INTERNAL_SERVER_ERROR, not GRAPHQL_PARSE_FAILED."""
     if method == "GET":
         response = session.get(base_url + "/graphql", params={"query": query}, timeout=CLIENT_TIMEOUT)
     else:

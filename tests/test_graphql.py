@@ -27,9 +27,10 @@ from starlette.applications import Starlette
 
 from graph import catalog
 from graph.snapshot import Snapshot
-from server import graphql_app
-from server.graphql_app import MAX_ALIASES, MAX_BODY_BYTES, MAX_DEPTH, MAX_TOKENS, graphql_routes
-from server.graphql_schema import sdl
+from server.graphql import view
+from server.graphql.limits import MAX_ALIASES, MAX_BODY_BYTES, MAX_DEPTH, MAX_TOKENS
+from server.graphql.query import sdl
+from server.graphql.view import graphql_routes
 from server.state import SnapshotHolder
 from tests import contract
 from tests.contract import CONTRACT_CHECK, EXAMPLES, OPERATIONS, pending_example, pending_operation, xfail_if_pending
@@ -98,7 +99,7 @@ def the_error(response: httpx.Response, status: int, code: str) -> dict[str, Any
 
 def test_committed_sdl_is_the_schema_printed_from_the_code() -> None:
     committed = (ROOT / "server" / "schema.graphql").read_text()
-    assert committed == sdl(), "server/schema.graphql drifted: python -m server.graphql_schema > server/schema.graphql"
+    assert committed == sdl(), "server/schema.graphql drifted: python -m server.graphql.query > server/schema.graphql"
 
 
 def contract_changes() -> list[str]:
@@ -536,7 +537,7 @@ def test_a_failure_outside_execution_is_a_masked_500(server: Server, monkeypatch
     def broken(*args: object) -> None:
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(graphql_app, "execute", broken)
+    monkeypatch.setattr(view, "execute", broken)
     response = post(server, {"query": "{ products { id } }"})
     error = the_error(response, 500, "INTERNAL_SERVER_ERROR")
     assert error["extensions"]["requestId"] == response.headers["x-request-id"]
@@ -602,6 +603,6 @@ def test_browsers_get_graphiql_from_this_server_only(server: Server) -> None:
 def test_answers_are_encoded_as_the_json_module_would_and_never_fail_on_a_lone_surrogate() -> None:
     body = {"data": {"text": '日本語 "quoted" \\ \x00\x1f\u2028 é', "n": [0, -1, 2**40], "ok": True, "none": None}}
     compact = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-    assert graphql_app._encode(body) == compact
+    assert view._encode(body) == compact
     broken = {"data": {"text": "a\ud800b"}}  # not encodable as UTF-8: written as an escape instead
-    assert json.loads(graphql_app._encode(broken)) == broken
+    assert json.loads(view._encode(broken)) == broken

@@ -18,7 +18,7 @@ import pytest
 from starlette.applications import Starlette
 
 from graph.snapshot import build_snapshot
-from server.graphql_app import graphql_routes
+from server.graphql.view import graphql_routes
 from server.state import SnapshotHolder
 from tests.browser import run_chromium
 from tests.live import serve

@@ -27,7 +27,8 @@ from starlette.applications import Starlette
 
 from graph.layout import BASE
 from graph.snapshot import Snapshot
-from server.graphql_app import MAX_ALIASES, graphql_routes
+from server.graphql.limits import MAX_ALIASES
+from server.graphql.view import graphql_routes
 from server.state import SnapshotHolder
 from tests.live import serve
 

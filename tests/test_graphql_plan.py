@@ -1,4 +1,4 @@
-"""A planned answer (server.graphql_plan) is graphql-core's answer, key for key and in the same order.
+"""A planned answer (server.graphql.plan) is graphql-core's answer, key for key and in the same order.
 
 Every portal operation, with the contract's example variables and a spread of others, is planned and answered as
 graphql-core answers it (with the plan set aside, and by `graphql.execute` itself); documents generated from the
@@ -62,10 +62,10 @@ from hypothesis import strategies as st
 from graph import catalog
 from graph.layout import BASE
 from graph.snapshot import Snapshot
-from server import graphql_app, graphql_schema
-from server.graphql_app import SCHEMA, GraphQLRequest, prepare
-from server.graphql_plan import Plan, make_plan, run_plan
-from server.graphql_schema import Context
+from server.graphql import execution, products, tables, types
+from server.graphql.execution import SCHEMA, GraphQLRequest, prepare
+from server.graphql.plan import Plan, make_plan, run_plan
+from server.graphql.types import Context
 from tests import contract
 from tests.contract import pending_operation, xfail_if_pending
 
@@ -93,21 +93,21 @@ class Answers:
     """Answers a request with the plan, and again with the plan set aside, and holds that both are one answer."""
 
     context: Context = field(repr=False)
-    core_calls: int = 0  # calls of graphql_app.graphql_execute
+    core_calls: int = 0  # calls of execution.graphql_execute
     plan_runs: list[str] = field(default_factory=list)  # what each run_plan did: "data" or the exception's name
 
     def planned(self, request: GraphQLRequest) -> Outcome:
         before = self.core_calls
-        body = graphql_app.execute(request, self.context)
+        body = execution.execute(request, self.context)
         return Outcome(body, self.core_calls == before)
 
     def unplanned(self, request: GraphQLRequest) -> dict[str, Any]:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(
-                graphql_app, "prepare", lambda query, name: dataclasses.replace(prepare(query, name), plan=None)
+                execution, "prepare", lambda query, name: dataclasses.replace(prepare(query, name), plan=None)
             )
             runs = len(self.plan_runs)
-            body = graphql_app.execute(request, self.context)
+            body = execution.execute(request, self.context)
             assert len(self.plan_runs) == runs  # no plan ran
             return body
 
@@ -120,7 +120,7 @@ class Answers:
         return outcome
 
     def graphql_core_agrees(self, request: GraphQLRequest, body: dict[str, Any]) -> None:
-        """graphql-core's own execute, with no help from server.graphql_app: the same data and error paths."""
+        """graphql-core's own execute, with no help from server.graphql.execution: the same data and error paths."""
         prepared = prepare(request.query, request.operation_name)
         if prepared.document is None:
             return
@@ -139,7 +139,7 @@ class Answers:
 @pytest.fixture
 def answers(snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch) -> Answers:
     found = Answers(Context(snapshot, "plan-test"))
-    core_execute = graphql_app.graphql_execute
+    core_execute = execution.graphql_execute
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         found.core_calls += 1
@@ -154,8 +154,8 @@ def answers(snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch) -> Answers:
         found.plan_runs.append("data")
         return data
 
-    monkeypatch.setattr(graphql_app, "graphql_execute", counted)
-    monkeypatch.setattr(graphql_app, "run_plan", spied)
+    monkeypatch.setattr(execution, "graphql_execute", counted)
+    monkeypatch.setattr(execution, "run_plan", spied)
     return found
 
 
@@ -757,7 +757,7 @@ def test_a_null_in_a_non_null_field_nulls_the_nearest_nullable_parent(
     query = '{ search(text: "VMBus") { id } product(id: "hyper-v") { id label components { id } } }'
     before = answers.alike(request(query))
     assert before.planned and before.body["data"]["product"]["label"]
-    monkeypatch.setattr(graphql_schema, "text", lambda value, lang: None)  # every label: None, where String! is owed
+    monkeypatch.setattr(types, "text", lambda value, lang: None)  # every label: None, where String! is owed
     outcome = answers.alike(request(query))
     assert not outcome.planned and answers.plan_runs == ["data", "Fallback"]
     assert outcome.body["data"] == {"search": before.body["data"]["search"], "product": None}
@@ -768,7 +768,7 @@ def test_a_null_in_a_non_null_field_nulls_the_nearest_nullable_parent(
 def test_a_null_for_a_non_null_object_nulls_the_nearest_nullable_parent(
     answers: Answers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(graphql_schema, "Component", lambda data: None)  # Hop.from: Component!, none given
+    monkeypatch.setattr(products, "Component", lambda data: None)  # Hop.from: Component!, none given
     query = "{ products { id } ioPath(mode: EMULATED) { mode hops { from { id } } } }"
     outcome = answers.alike(request(query))
     assert not outcome.planned and answers.plan_runs == ["Fallback"]
@@ -779,7 +779,7 @@ def test_a_null_for_a_non_null_object_nulls_the_nearest_nullable_parent(
 def test_a_null_in_a_list_of_non_null_items_nulls_the_nearest_nullable_parent(
     answers: Answers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(graphql_schema, "texts", lambda values, lang: [None for _ in values])
+    monkeypatch.setattr(tables, "texts", lambda values, lang: [None for _ in values])
     query = '{ products { id } product(id: "hyper-v") { id guestSupport { editions } } }'
     outcome = answers.alike(request(query))
     assert not outcome.planned and answers.plan_runs == ["Fallback"]
@@ -790,7 +790,7 @@ def test_a_null_in_a_list_of_non_null_items_nulls_the_nearest_nullable_parent(
 
 def test_a_value_that_does_not_serialize_falls_back(answers: Answers, monkeypatch: pytest.MonkeyPatch) -> None:
     real = catalog.storage_formats
-    monkeypatch.setattr(graphql_schema, "convert", lambda value, into: "NOT_A_MEMBER")  # enums
+    monkeypatch.setattr(products, "convert", lambda value, into: "NOT_A_MEMBER")  # enums
     monkeypatch.setattr(
         catalog, "storage_formats", lambda *a: tuple(dataclasses.replace(f, max_size_gb="huge") for f in real(*a))
     )

@@ -1,22 +1,18 @@
 """A prepared document executed by a plan made for it once, instead of by graphql-core's general executor.
 
-For every field of every result, graphql-core builds an info object, looks the field and its resolver up,
-checks for awaitables and completes the value by asking its type's kind; strawberry's resolver wrapper then
-builds its own info and converts the arguments again. A CheckGuest answer has some 240 fields, and that was
-most of a request with new variables (bench/README.md). A plan does that lookup once per document:
-
-    for each field: its response key, how its value is read (an attribute; the resolver function, with its
-    arguments converted once per request, not once per object, and strawberry's Info when it asks for one;
-    or, for a field with extensions or input-object arguments, graphql-core's own call of strawberry's
-    wrapper), and how the value is completed (serialize a leaf, map a list, plan an object)
+Per field of every result, graphql-core builds an info, looks the field and its resolver up and completes the
+value by its type's kind; strawberry's wrapper then builds its own info and converts the arguments again. A
+CheckGuest answer has some 240 fields (bench/README.md). A plan does that lookup once per document: per
+field, its response key, how its value is read (an attribute; the resolver, its arguments converted once per
+request, with strawberry's Info if it asks; else graphql-core's call of strawberry's wrapper), and how the
+value is completed (serialize a leaf, map a list, plan an object).
 
 A document gets a plan only if it stays within what a plan does: object types and interfaces (no union),
-fields with their arguments and aliases, `__typename`, fragments on the type they are spread in, no directive
-and no response key given twice. Anything else, and any request whose plan meets an exception, a null in a
-non-null field or a value that does not complete, is answered by graphql-core in full: its answer, with its
-errors, paths and nulls, is the answer. The resolvers are pure functions of the snapshot, so running a
-request again gives what the first run would have. Variables are coerced by graphql-core for both
-(`Executor.build`). tests/test_graphql_plan.py holds that both ways answer alike.
+fields with arguments and aliases, `__typename`, fragments on their own type, no directive, no response key
+twice. Anything else, and any request whose plan meets an exception, a null in a non-null field or a value
+that does not complete, is answered by graphql-core in full (the resolvers are pure functions of the
+snapshot, so running it again gives what the first run would have). graphql-core coerces the variables for
+both (`Executor.build`). tests/test_graphql_plan.py: both answer alike; bench/graphql_limits.py: the gain.
 """
 
 from __future__ import annotations
@@ -177,7 +173,8 @@ class _Planner:
         name = node.name.value
         key = (node.alias or node.name).value
         if name == "__typename":
-            return FieldPlan(key, parent.name, None, node, _read_typename, _complete_as_is)
+            typename, as_is = (lambda plan, source, run, path: plan.type_name), (lambda value, run, path: value)
+            return FieldPlan(key, parent.name, None, node, typename, as_is)
         if name.startswith("__"):
             raise _Unplannable  # introspection
         field_def = parent.fields.get(name)
@@ -344,14 +341,6 @@ def _object(fields: tuple[FieldPlan, ...], source: Any, run: Run, path: Path | N
         here = Path(path, plan.key, plan.type_name) if plan.needs_path else None
         out[plan.key] = plan.complete(plan.read(plan, source, run, here), run, here)
     return out
-
-
-def _read_typename(plan: FieldPlan, source: Any, run: Run, path: Path | None) -> Any:
-    return plan.type_name
-
-
-def _complete_as_is(value: Any, run: Run, path: Path | None) -> Any:
-    return value
 
 
 def _read_attribute(plan: FieldPlan, source: Any, run: Run, path: Path | None) -> Any:
