@@ -44,7 +44,7 @@ from server.cli_text import word
 
 if TYPE_CHECKING:
     from graph.model import Named
-    from server.sparql_gate import Refused
+    from server.sparql.lexer import Refused
 
 EXPORT_FORMATS = {"turtle": "turtle", "json-ld": "json-ld", "nt": "nt", "xml": "xml"}
 EXIT_BAD_INPUT = 2
@@ -484,7 +484,9 @@ def _refused(refusal: Refused) -> BadInput:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from server.sparql_gate import Refused, allow_deep_queries, inspect, lock_rdflib, mend_rdflib
+    from server.sparql.gate import inspect
+    from server.sparql.guard import allow_deep_queries, lock_rdflib, mend_rdflib
+    from server.sparql.lexer import Refused
 
     snapshot = _snapshot(args)
     source = _query_text(snapshot, args.query)
@@ -521,13 +523,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from server.config import Config
     from server.http_limits import BoundedHttpToolsProtocol, HTTPLimits
     from server.logs import uvicorn_log_config
-    from server.supervisor import pid_file
+    from server.supervisor import metrics_directory, pid_file
 
     if args.data:
         os.environ["HVKG_DATA"] = str(args.data.resolve())
     config = Config.from_env()  # a bad HVKG_* value stops here, with a message naming it (exit 2)
     HTTPLimits.from_env()  # and so does a bad HTTP limit, before any worker starts
-    with pid_file(config.pid_file):  # removed on a clean exit; a killed server's is replaced
+    # the pid file is removed on a clean exit (a killed server's is replaced); with several workers, one
+    # directory where each worker's metrics are written and every scrape sums them (prometheus_client)
+    with pid_file(config.pid_file), metrics_directory(args.workers):
         uvicorn.run(
             "server.main:app",
             host=args.host,

@@ -23,7 +23,7 @@ from graph.snapshot import Snapshot
 from server.app import create_app
 from server.config import VARIABLES, Config, ConfigError, default_pid_file
 from server.logs import JSONFormatter, LineHandler, configure, formatter, new_request_id, write_access
-from server.sparql import SPARQLConfig
+from server.sparql.config import SPARQLConfig
 from server.state import SnapshotHolder
 from tests.test_reload import serve
 
@@ -291,7 +291,7 @@ def test_every_variable_is_documented_and_every_variable_read_is_listed() -> Non
     sparql = {"HVKG_SPARQL_" + f.name.upper() for f in dataclasses.fields(SPARQLConfig)}
     assert sparql <= listed
     read_in_code = set()
-    for path in (ROOT / "server").glob("*.py"):
+    for path in (ROOT / "server").rglob("*.py"):
         read_in_code |= set(re.findall(r"HVKG_[A-Z_]*[A-Z]", path.read_text(encoding="utf-8")))
     assert read_in_code - {"HVKG_SPARQL"} <= listed
     documented = OPERATIONS_DOC.read_text(encoding="utf-8")

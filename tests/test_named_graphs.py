@@ -1,4 +1,4 @@
-"""One named graph per source (graph/named_graphs.py) and the SPARQL dataset made of them (server/sparql.py).
+"""One named graph per source (graph/named_graphs.py) and the SPARQL dataset made of them (server/sparql/).
 
 Each graph's content is checked against graph.nodes, computed independently per statement with node(); the
 endpoint is a real uvicorn on loopback over the shipped snapshot."""
@@ -27,7 +27,11 @@ from graph.layout import BASE, ROOT
 from graph.named_graphs import EDITORIAL, ONTOLOGY, assign, serialize
 from graph.nodes import ARTICLE, Basis, NodeStatement, node
 from graph.snapshot import Snapshot
-from server.sparql import GRAPH_IRI, QueryJob, SPARQLConfig, SPARQLEndpoint, _WorkerData
+from server.sparql.config import SPARQLConfig
+from server.sparql.dataset import GRAPH_IRI
+from server.sparql.engine import _WorkerData
+from server.sparql.jobs import QueryJob
+from server.sparql.protocol import SPARQLEndpoint
 from server.state import SnapshotHolder
 from tests.live import serve
 

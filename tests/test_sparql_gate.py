@@ -1,4 +1,4 @@
-"""The SPARQL gate (server/sparql_gate.py): every safety decision made on the parsed query, on every path.
+"""The SPARQL gate (server/sparql/gate.py, screen.py): every safety decision made on the parsed query, on every path.
 
 Through a real uvicorn, with the workers' second wall (no network) turned off so that only the gate stands
 between a query and the network: generated spellings of SERVICE against a loopback listener that must see no
@@ -28,18 +28,13 @@ from starlette.applications import Starlette
 
 from graph.snapshot import Snapshot
 from server import cli
-from server.sparql import SPARQLConfig, SPARQLEndpoint, _prepare_worker
-from server.sparql_gate import (
-    DEFAULT_MAX_NESTING,
-    OXIGRAPH_MAX_TOKENS,
-    Refused,
-    inspect,
-    measure,
-    resolve_escapes,
-    screen,
-    tokens,
-)
-from server.sparql_worker import WorkerPool
+from server.sparql.config import SPARQLConfig
+from server.sparql.engine import _prepare_worker
+from server.sparql.gate import inspect
+from server.sparql.lexer import DEFAULT_MAX_NESTING, OXIGRAPH_MAX_TOKENS, Refused, measure, resolve_escapes, tokens
+from server.sparql.protocol import SPARQLEndpoint
+from server.sparql.screen import screen
+from server.sparql.workers import WorkerPool
 from server.state import SnapshotHolder
 from tests.live import serve
 
@@ -130,7 +125,7 @@ def test_the_listener_records_a_connection() -> None:
 
 
 def without_network_wall(endpoint: SPARQLEndpoint) -> None:
-    """Give the endpoint workers that keep the network (server/sparql_worker.py's wall off): what these tests
+    """Give the endpoint workers that keep the network (server/sparql/wall.py off): what these tests
     show must hold on the gate alone."""
     config = endpoint.config
     endpoint.pool = WorkerPool(
@@ -737,7 +732,7 @@ def test_the_limit_is_refused_on_the_resolved_text_before_parsing(monkeypatch: p
 
 def test_the_gate_is_the_only_judge_in_the_worker() -> None:
     """server.sparql keeps no pattern of its own over the query text."""
-    from server import sparql
+    from server.sparql import engine as sparql
 
     assert not hasattr(sparql, "_NOT_FOR_OXIGRAPH")
     assert not hasattr(sparql, "_FINAL_LIMIT")
@@ -747,7 +742,8 @@ def test_the_gate_is_the_only_judge_in_the_worker() -> None:
 
 def test_a_worker_answers_what_the_gate_refuses_as_the_gate_says() -> None:
     """The worker's own function, in this process: the gate's status and words are the answer."""
-    from server.sparql import QueryJob, _WorkerData
+    from server.sparql.engine import _WorkerData
+    from server.sparql.jobs import QueryJob
 
     graph = Graph()
     worker = _WorkerData(graph, None)
@@ -769,7 +765,8 @@ def test_a_worker_remembers_only_verdicts_for_pyoxigraph(monkeypatch: pytest.Mon
     remembered parse (the protocol's dataset sends the same text to rdflib: parsed afresh)."""
     import rdflib.plugins.sparql.parser as grammar
 
-    from server.sparql import QueryJob, _WorkerData
+    from server.sparql.engine import _WorkerData
+    from server.sparql.jobs import QueryJob
 
     graph = Graph()
     graph.add((URIRef(ID + "s"), URIRef(ROW), URIRef(ID + "o")))

@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from rdflib import RDFS, Graph, Literal, Namespace, URIRef
 from starlette.applications import Starlette
 
-from server.sparql import SPARQLConfig, SPARQLEndpoint
-from server.sparql_gate import inspect
+from server.sparql.config import SPARQLConfig
+from server.sparql.gate import inspect
+from server.sparql.protocol import SPARQLEndpoint
 from server.state import SnapshotHolder
 from tests.live import serve
 

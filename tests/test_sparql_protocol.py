@@ -29,15 +29,10 @@ from starlette.routing import Mount, Route
 
 from graph.snapshot import Snapshot
 from server.negotiation import negotiate
-from server.sparql import (
-    GRAPH_IRI,
-    GRAPH_OFFERS,
-    RESULT_OFFERS,
-    SPARQLConfig,
-    SPARQLEndpoint,
-    close,
-    sparql_routes,
-)
+from server.sparql.config import SPARQLConfig
+from server.sparql.dataset import GRAPH_IRI
+from server.sparql.formats import GRAPH_OFFERS, RESULT_OFFERS
+from server.sparql.protocol import SPARQLEndpoint, close, sparql_routes
 from server.state import SnapshotHolder
 from tests.live import serve
 

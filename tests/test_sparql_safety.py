@@ -25,7 +25,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from server.sparql import GRAPH_IRI, SPARQLConfig, SPARQLEndpoint
+from server.sparql.config import SPARQLConfig
+from server.sparql.dataset import GRAPH_IRI
+from server.sparql.protocol import SPARQLEndpoint
 from server.state import SnapshotHolder
 from tests.live import serve
 

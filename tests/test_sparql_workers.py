@@ -1,5 +1,6 @@
-"""The SPARQL worker processes (server/sparql_worker.py): a second wall that keeps them off the network, their
-life bound to the server's, a short FIFO queue in front of them, and memory given back after a large query.
+"""The SPARQL worker processes (server/sparql/workers.py, processes.py, wall.py): a second wall that keeps them
+off the network, their life bound to the server's, a short FIFO queue in front of them, and memory given back
+after a large query.
 
 Against real servers: `hvkg serve` subprocesses for what a user would see (kill -9, many clients, memory), and
 a uvicorn on loopback (tests.live) for what needs the pool in hand.
@@ -38,9 +39,11 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from graph.layout import ROOT
-from server import sparql_worker
-from server.sparql import SPARQLConfig, SPARQLEndpoint
-from server.sparql_worker import PoolBusy, WorkerPool, WorkerTimeout
+from server.sparql import processes
+from server.sparql import wall as sparql_wall
+from server.sparql.config import SPARQLConfig
+from server.sparql.protocol import SPARQLEndpoint
+from server.sparql.workers import PoolBusy, WorkerFailed, WorkerPool, WorkerTimeout
 from server.state import SnapshotHolder
 from tests.live import serve
 
@@ -296,7 +299,7 @@ def test_a_worker_cannot_reach_the_network_even_when_the_query_checks_let_servic
     assert response.text != "sent", "the worker sent something out"
     wall = pool.wall
     assert wall in WALLS
-    assert sparql_worker.network_wall() == wall
+    assert sparql_wall.network_wall() == wall
 
 
 def _in_a_fork(body: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -321,7 +324,7 @@ def _in_a_fork(body: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 def test_each_wall_alone_cuts_the_network_and_keeps_the_pipes(listener: Listener, name: str) -> None:
     """Each wall of the fallback chain holds on its own: no TCP or UDP to loopback, no io_uring under
     seccomp; a socketpair made before it, a new one and a pipe still work."""
-    wall: Callable[[], None] = getattr(sparql_worker, name)
+    wall: Callable[[], None] = getattr(sparql_wall, name)
 
     def body() -> dict[str, Any]:
         before, other = socket.socketpair()
@@ -364,12 +367,12 @@ def test_each_wall_alone_cuts_the_network_and_keeps_the_pipes(listener: Listener
 
 def test_the_seccomp_program_jumps_inside_itself() -> None:
     """Every jump of the BPF program lands on an instruction, and the last one returns."""
-    for machine in sparql_worker._SYSCALLS:
-        program = sparql_worker._seccomp_program(machine)
+    for machine in sparql_wall._SYSCALLS:
+        program = sparql_wall._seccomp_program(machine)
         for at, (code, jt, jf, _) in enumerate(program):
             if code & 0x07 == 0x05:  # BPF_JMP
                 assert 0 <= at + 1 + jt < len(program) and 0 <= at + 1 + jf < len(program)
-        assert program[-1][0] == sparql_worker._BPF_RET_K
+        assert program[-1][0] == sparql_wall._BPF_RET_K
 
 
 # --- life bound to the server's -------------------------------------------------------------------------------
@@ -443,14 +446,14 @@ def test_an_import_that_outlasts_the_wait_gives_an_error_not_a_hang(
     """Past IMPORT_WAIT the pool forks anyway; the worker forgets the lock it inherited and sees the module as
     it was, half-initialised: the job fails at once instead of hanging until the time limit."""
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(sparql_worker, "IMPORT_WAIT", 0.1)
+    monkeypatch.setattr(processes, "IMPORT_WAIT", 0.1)
     importer, flag = _import_held_open(tmp_path, "probe_import_stuck")
     workers: WorkerPool[Any, Any, Any] = WorkerPool(
         _imports("probe_import_stuck"), size=1, time_limit=5, is_current=_current
     )
     started = time.monotonic()
     try:
-        with pytest.raises(sparql_worker.WorkerFailed):
+        with pytest.raises(WorkerFailed):
             run(workers, ("value", None))
     finally:
         anyio.run(workers.close)
