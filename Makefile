@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test lint validate venv clean browser owl screenshots shared
+.PHONY: serve test lint validate venv clean browser owl promtool screenshots shared
 
 venv: $(VENV)/.installed
 
@@ -53,7 +53,15 @@ owl:
 	  else echo "the OWL tests need a JDK and the OWL API: sudo apt-get install $(OWL_PACKAGES)"; exit 1; fi; \
 	fi
 
-test: lint validate browser owl
+# promtool (Debian's prometheus package) checks the /metrics exposition in the metrics tests
+promtool:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's prometheus (promtool) for the metrics tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	  else echo "the metrics tests need promtool: sudo apt-get install prometheus"; exit 1; fi; }
+
+test: lint validate browser owl promtool
 	$(BIN)/python -m pytest
 
 # The parts of ../shared that the tests read, mirrored byte for byte in tests/shared in the same layout (so the

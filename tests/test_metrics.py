@@ -9,6 +9,9 @@ from collections.abc import Iterator
 
 import anyio
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from graph.layout import ROOT, DataLayout
@@ -17,6 +20,8 @@ from server.app import create_app
 from server.metrics import (
     BUCKETS,
     KNOWN_OPERATIONS,
+    REJECTED,
+    TIMED_OUT,
     Metrics,
     exposition,
     graphql_operation,
@@ -25,6 +30,7 @@ from server.metrics import (
 )
 from server.reload import Reloader
 from server.state import SnapshotHolder
+from tests.test_metrics_workers import promtool_check
 
 CHECK_GUEST = (ROOT / "server" / "static" / "graphiql" / "operations" / "CheckGuest.graphql").read_text()
 VARIABLES = {"os": "Windows Server 2008", "edition": "Enterprise", "sp": 0, "arch": "X64", "vcpus": 4}
@@ -43,7 +49,8 @@ def scrape(client: TestClient) -> list[str]:
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
-    return response.text.splitlines()
+    lines: list[str] = response.text.splitlines()
+    return lines
 
 
 def requests_total(lines: list[str]) -> dict[str, float]:
@@ -251,3 +258,52 @@ def test_graphql_labels_never_grow_past_the_known_operations() -> None:
 )
 def test_sparql_query_form(text: str, form: str) -> None:
     assert sparql_form(text) == form
+
+
+def test_promtool_finds_nothing_to_fix(client: TestClient) -> None:
+    client.get("/id/vmbus")
+    client.get("/id/no-such-thing")
+    client.post("/graphql", json={"query": "{ products { id } }", "operationName": 'a"b\\c\nd'})
+    client.get("/sparql", params={"query": SELECT}, headers={"accept": "application/sparql-results+json"})
+    client.post("/sparql", data={"update": "CLEAR ALL"})
+    client.get("/metrics")
+    promtool_check(client.get("/metrics").text)
+
+
+RECORDS = st.lists(
+    st.tuples(
+        st.sampled_from(["graphql", "sparql", "page", "health"]),
+        st.sampled_from(["CheckGuest", "other", "select"]),
+        st.sampled_from([200, 400, 403, 404, 413, 503, 504]),
+        st.floats(min_value=0, max_value=30, allow_nan=False),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(RECORDS)
+def test_every_request_recorded_is_in_the_exposition_once(records: list[tuple[str, str, int, float]]) -> None:
+    metrics = Metrics()
+    for record in records:
+        metrics.record(*record)
+    lines = exposition(metrics, SnapshotHolder()).splitlines()
+    expected: dict[str, int] = {}
+    for interface, operation, status, _ in records:
+        expected[key(interface, operation, status)] = expected.get(key(interface, operation, status), 0) + 1
+    assert requests_total(lines) == expected
+    counts = label_values(lines, "hvkg_http_request_duration_seconds_count")
+    assert sum(counts.values()) == len(records)
+    (histogram,) = (f for f in text_string_to_metric_families("\n".join(lines)) if f.type == "histogram")
+    by_series: dict[tuple[str, str], list[float]] = {}
+    for sample in histogram.samples:
+        if sample.name.endswith("_bucket"):
+            by_series.setdefault((sample.labels["interface"], sample.labels["operation"]), []).append(sample.value)
+    assert len(by_series) == len(counts)
+    for (interface, operation), cumulative in by_series.items():
+        assert len(cumulative) == len(BUCKETS) + 1 and cumulative == sorted(cumulative)
+        assert cumulative[-1] == counts[f'{{interface="{interface}",operation="{operation}"}}']
+    timeouts = sum(label_values(lines, "hvkg_query_timeouts_total").values())
+    assert timeouts == sum(status == TIMED_OUT for _, _, status, _ in records)
+    refused = sum(label_values(lines, "hvkg_rejections_total").values())
+    assert refused == sum(status in REJECTED and interface != "health" for interface, _, status, _ in records)
