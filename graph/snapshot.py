@@ -181,7 +181,7 @@ def _build(layout: DataLayout, started: float) -> tuple[Snapshot, dict[str, str]
     problems, sources = validate(loaded, layout)
     if problems:
         raise InvalidGraph(problems)
-    from graph.named_graphs import default_graph_store, fill_store
+    from graph.named_graphs import default_graph_store, fill_store, wanted
 
     tables = build_tables(loaded.graph, loaded.queries)
     snapshot = Snapshot(
@@ -198,8 +198,9 @@ def _build(layout: DataLayout, started: float) -> tuple[Snapshot, dict[str, str]
         # blank nodes keep their ids: the named graphs added next share them with the default graph
         store=loaded.store or default_graph_store(loaded.graph),
     )
-    fill_store(snapshot)
-    snapshot.memo.clear()  # what filing the triples read (every node's view) is rebuilt only when asked for
+    if wanted(large_input=loaded.store is not None):
+        fill_store(snapshot)
+        snapshot.memo.clear()  # what filing the triples read (every node's view) is rebuilt only when asked for
     return snapshot, sources
 
 
@@ -262,6 +263,10 @@ def cache_key(layout: DataLayout) -> str | None:
     digest = hashlib.sha256(code_version().encode())
     # the base IRI is applied when the files are read (graph/loading.py): another base, another snapshot
     digest.update(b"base\0" + BASE.encode() + b"\0")
+    # whether the named graphs are filed into the store changes what the cached store holds
+    from graph.named_graphs import named_graphs_setting
+
+    digest.update(b"named graphs\0" + named_graphs_setting().encode() + b"\0")
     paths = [*layout.data_files(), layout.shapes, *sorted(layout.queries_dir.glob("*.rq"))]
     try:
         for path in paths:

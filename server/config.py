@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graph.layout import DEFAULT_BASE, BaseIRIError, DataLayout, base_iri
+from graph.named_graphs import named_graphs_setting
 
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -48,6 +49,12 @@ VARIABLES: tuple[Variable, ...] = (
         "$XDG_CACHE_HOME/hyperv-kg, else ~/.cache/hyperv-kg",
         "where validated snapshots are kept by content hash so a restart skips validation; `off`: no cache",
     ),
+    # prometheus_client's own variable (server.metrics, server.supervisor.metrics_directory).
+    Variable(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "with --workers N: a new <tmp>/hvkg-metrics-<pid>-* per run, removed at exit",
+        "where the workers keep their counts for /metrics, added up by every scrape; emptied at start",
+    ),
     # Read by server.http_limits.HTTPLimits.from_env(), in each server process.
     Variable("HVKG_MAX_URL_BYTES", "262144", "longest request line (URL); longer gets 414"),
     Variable("HVKG_MAX_HEADER_BYTES", "65536", "request header fields in all; more gets 431"),
@@ -66,6 +73,11 @@ VARIABLES: tuple[Variable, ...] = (
         "HVKG_SPARQL_MEMORY_LIMIT_BYTES", "1073741824", "memory a SPARQL worker may add; `none`/`off`/`0`: no limit"
     ),
     Variable("HVKG_SPARQL_STRICT_DATASET", "false", "`true`: refuse (400) a FROM / graph IRI other than the graph's"),
+    Variable(
+        "HVKG_NAMED_GRAPHS",
+        "auto",
+        "`on`/`off`: file one named graph per source for FROM / GRAPH; `auto`: unless the input is over 2 MB",
+    ),
     Variable(
         "HVKG_SPARQL_MAX_NESTING", "100", "levels of { } ( ) [ ] a query may nest; deeper: 400 before any engine parses"
     ),
@@ -106,6 +118,10 @@ class Config:
         try:
             base_iri(env)  # graph.layout read it at import; a bad value is refused here, before anything is served
         except BaseIRIError as error:
+            raise ConfigError(str(error)) from None
+        try:
+            named_graphs_setting(env)  # read at every build; a bad value is refused here too
+        except ValueError as error:
             raise ConfigError(str(error)) from None
         log_format = (read("HVKG_LOG_FORMAT") or "json").lower()
         if log_format not in LOG_FORMATS:
