@@ -23,6 +23,7 @@ lint: venv
 	$(BIN)/ruff check --extend-exclude tests/shared graph server tests
 	$(BIN)/ruff format --check --extend-exclude tests/shared graph server tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 validate: venv
 	$(BIN)/hvkg validate

@@ -52,8 +52,9 @@ from strawberry.extensions import (  # noqa: E402
 from strawberry.extensions.max_aliases import create_validator as alias_validator  # noqa: E402
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator  # noqa: E402
 
+from graph.build import build_snapshot  # noqa: E402
 from graph.layout import DataLayout  # noqa: E402
-from graph.snapshot import Snapshot, build_snapshot  # noqa: E402
+from graph.snapshot import Snapshot  # noqa: E402
 from server.graphql import execution  # noqa: E402
 from server.graphql.errors import RequestError  # noqa: E402
 from server.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, check_limits  # noqa: E402

@@ -31,8 +31,8 @@ from run import ROOT, check_guest_query, variable_sets
 
 sys.path.insert(0, str(ROOT))
 
+from graph.build import build_snapshot
 from graph.layout import DataLayout
-from graph.snapshot import build_snapshot
 from server.app import create_app
 from server.config import Config
 from server.graphql import execution, view

@@ -36,7 +36,8 @@ from rdflib import Literal, Variable  # noqa: E402
 from rdflib.query import Result  # noqa: E402
 from rdflib.term import Node  # noqa: E402
 
-from graph.snapshot import Snapshot, build_snapshot  # noqa: E402
+from graph.build import build_snapshot  # noqa: E402
+from graph.snapshot import Snapshot  # noqa: E402
 from server.sparql.formats import _ox_select_outcome, _select_outcome  # noqa: E402
 
 FORMATS = ("json", "xml", "csv", "tsv")

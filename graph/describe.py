@@ -15,9 +15,11 @@ Renamed IRIs stay in the data, owl:deprecated with dcterms:isReplacedBy (`replac
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -248,3 +250,54 @@ def replaced_by(graph: Graph, iri: str) -> str | None:
 def replacing(graph: Graph, iri: str) -> tuple[str, ...]:
     """The IRIs `iri` replaced (the inverse of dcterms:isReplacedBy), for its page."""
     return tuple(sorted(str(s) for s in graph.subjects(DCTERMS.isReplacedBy, URIRef(iri)) if isinstance(s, URIRef)))
+
+
+class Descriptions(Mapping[str, "Description"]):
+    """Every minted IRI's description, built when asked for (pages and the docs need them; start-up does not).
+
+    One IRI's description reads only the statements about it and those pointing at it, so a page looks up
+    those two patterns instead of building every description of a large graph; iterating builds them all.
+    """
+
+    def __init__(self, graph: Graph, tables: Tables) -> None:
+        self._graph = graph
+        self._tables = tables
+        self._built: dict[str, Description] | None = None
+        self._one: dict[str, Description | None] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if self._built is not None:
+            return self._built.get(key, default)
+        if key not in self._one:
+            node = URIRef(key)
+            around = Graph()
+            for triple in self._graph.triples((node, None, None)):
+                around.add(triple)
+            for triple in self._graph.triples((None, None, node)):
+                around.add(triple)
+            self._one[key] = build_descriptions(around, self._tables).get(key)
+        found = self._one[key]
+        return default if found is None else found
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def _all(self) -> dict[str, Description]:
+        if self._built is None:
+            with self._lock:
+                if self._built is None:
+                    self._built = build_descriptions(self._graph, self._tables)
+        return self._built
+
+    def __getitem__(self, key: str) -> Description:
+        found: Description | None = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())

@@ -32,9 +32,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketClose
 
+from graph.build import build_snapshot
 from graph.layout import DataLayout
 from graph.problems import InvalidGraph, Problem
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 from server.metrics import Metrics, metrics_endpoint
 from server.middleware import RequestMiddleware, secured
 from server.reload import (

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from graph.build import build_snapshot
 from graph.layout import DataLayout
 from graph.model import (
     Architecture,
@@ -39,7 +40,7 @@ from graph.model import (
     text,
 )
 from graph.problems import InvalidGraph
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 from server.cli_text import word
 
 if TYPE_CHECKING:

@@ -12,18 +12,14 @@ What is counted:
 
 With `hvkg serve --workers N` each worker writes its counts to files of its own in a directory that the
 supervisor makes for the run (server.supervisor.metrics_directory, $PROMETHEUS_MULTIPROC_DIR), and a scrape,
-whichever worker answers it, adds up every worker's files (prometheus_client's multiprocess mode): the
-server's counters, which never go back from one scrape to the next. A single process (`hvkg serve`, a test's
-app, an ASGI server run on server.main:app without that directory) counts in memory. The snapshot's and the
+whichever worker answers it, adds up every worker's files (prometheus_client's multiprocess mode), so counters
+never go back between scrapes. A single process (no such directory) counts in memory. The snapshot's and the
 process's gauges are the answering process's, read when it is scraped (`ThisProcess` says why).
 
-Labels stay few: `interface` is graphql, sparql, page, download, health, metrics or other; `operation` is the
-GraphQL operationName when it is one of the portals' operations (anything else is "other", an unnamed query
-"anonymous"), the SPARQL query form (select, ask, construct, describe, update, other, or "description" for the
-service description and query page), and "page" for /id/ and /docs.
-
-The counting is done by server.middleware, which takes the operation from the adapter when it names it (GraphQL,
-from the document it prepared; SPARQL, from the query it read) and otherwise from `operation_of`.
+Labels stay few: `interface` is graphql, sparql, page, download, health, metrics or other; `operation` the GraphQL
+operationName of a portal's operation ("other"; "anonymous" when unnamed), the SPARQL query form (select, ask,
+construct, describe, update, other; "description" for the service description and query page) or "page" (/id/,
+/docs); server.middleware counts, the operation named by the adapter or read by `operation_of`.
 """
 
 from __future__ import annotations
@@ -336,12 +332,17 @@ class ThisProcess:
         started = round(self.metrics.started_at, 3)
         yield _gauge("process_start_time_seconds", "When this server process started (Unix time).", started)
         yield _gauge("hvkg_process_info", "This server process (one per worker with --workers N).", 1, pid=pid)
-        # which wall keeps the SPARQL workers off the network (none until the first worker starts); imported here,
-        # not at the top: server.sparql imports this module
-        from server.sparql.wall import network_wall
-
-        if (wall := network_wall()) is not None:
+        # the SPARQL workers' network wall, reported by server/sparql/wall.py (this module imports no adapter)
+        if (wall := _network_wall) is not None:
             yield _gauge("hvkg_sparql_network_wall", "What keeps SPARQL workers off the network.", 1, wall=wall)
+
+
+_network_wall: str | None = None  # none until the first SPARQL worker starts
+
+
+def report_network_wall(wall: str) -> None:
+    global _network_wall  # noqa: PLW0603 - what keeps this process's SPARQL workers off the network
+    _network_wall = wall
 
 
 def _gauge(name: str, help_text: str, value: float, **labels: str) -> GaugeMetricFamily:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from graph.build import build_snapshot
 from graph.layout import ROOT, DataLayout
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 
 ARTICLE = ROOT / "graph" / "sources" / "article-ja.txt"
 

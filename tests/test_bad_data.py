@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from graph.build import build_snapshot
 from graph.layout import ROOT, DataLayout
 from graph.problems import InvalidGraph
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 from graph.validation import messages_in
 from server.app import load_into
 from server.state import SnapshotHolder

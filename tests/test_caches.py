@@ -15,10 +15,10 @@ import pytest
 from starlette.applications import Starlette
 
 from graph import verdicts
+from graph.build import build_snapshot, cache_directory, cache_key
 from graph.layout import DataLayout
 from graph.model import Architecture
 from graph.problems import InvalidGraph
-from graph.snapshot import build_snapshot, cache_directory, cache_key
 from server.graphql import execution
 from server.graphql.cache import AnswerCache
 from server.graphql.execution import prepare
@@ -137,7 +137,7 @@ def test_a_damaged_entry_falls_back_to_full_validation(data_copy: DataLayout, ca
 def test_a_code_change_is_a_new_key(data_copy: DataLayout, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     build_snapshot(data_copy, cache_dir=cache)
     before = cache_key(data_copy)
-    monkeypatch.setattr("graph.snapshot.code_version", lambda: "another version of graph/")
+    monkeypatch.setattr("graph.build.code_version", lambda: "another version of graph/")
     assert cache_key(data_copy) != before
     assert not build_snapshot(data_copy, cache_dir=cache).from_cache
 

@@ -11,11 +11,11 @@ from types import ModuleType
 
 import pytest
 
+from graph.build import build_snapshot
 from graph.layout import ROOT, DataLayout
 from graph.model import Architecture
 from graph.named_graphs import filed
 from graph.problems import InvalidGraph
-from graph.snapshot import build_snapshot
 from graph.verdicts import check_guest
 
 CATALOGUE = ROOT / "bench" / "catalogue.py"

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from graph.build import build_snapshot
 from graph.layout import VOCAB
 from graph.model import ArchitecturePath, text
 from graph.paths import io_path, layers
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 from graph.tables import local_id
 from server.diagrams import architecture_svg
 

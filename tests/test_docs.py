@@ -15,11 +15,12 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from starlette.testclient import TestClient
 
+from graph.build import build_snapshot
 from graph.catalog import guest_support, host_support, licensing, products, storage_formats
 from graph.layout import ROOT, DataLayout
 from graph.model import Citation, IoMode, text
 from graph.paths import io_path
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 from graph.tables import local_id
 from server.app import create_app
 from server.docs import build_site, write_site

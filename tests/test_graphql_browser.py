@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from starlette.applications import Starlette
 
-from graph.snapshot import build_snapshot
+from graph.build import build_snapshot
 from server.graphql.view import graphql_routes
 from server.state import SnapshotHolder
 from tests.browser import run_chromium

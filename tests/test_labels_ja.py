@@ -24,8 +24,9 @@ from rdflib import RDF, Literal, URIRef
 from rdflib.namespace import SKOS
 
 from graph import catalog
+from graph.build import build_snapshot
 from graph.layout import BASE, VOCAB
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 
 HV = VOCAB
 KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3005\u3006]")

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import SKOS
 
+from graph.build import build_snapshot
 from graph.layout import BASE
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 
 VOID = Namespace("http://rdfs.org/ns/void#")
 KG = Namespace(BASE)

@@ -20,10 +20,11 @@ from hypothesis import strategies as st
 from rdflib import URIRef
 from rdflib.namespace import SKOS
 
+from graph.build import build_snapshot
 from graph.layout import BASE, VOCAB
 from graph.model import Architecture, BadInput, ReasonCode
 from graph.names import fold
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 from graph.verdicts import check_guest, check_host
 from tests.test_verdicts import GUEST_ROWS, OS_IDS
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from graph.build import build_snapshot, cache_key
 from graph.layout import DataLayout
 from graph.named_graphs import filed, named_graphs_setting, wanted
-from graph.snapshot import build_snapshot, cache_key
 from server.config import Config, ConfigError
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from graph import catalog, names
+from graph.build import build_snapshot
 from graph.model import Architecture, InstallationMode, IoMode, ReasonCode
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 from graph.verdicts import check_guest, check_host
 
 BASE = "https://hyperv-kg.example.org/id/"

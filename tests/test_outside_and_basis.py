@@ -15,10 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdflib import Literal, Namespace, URIRef
 
+from graph.build import build_snapshot
 from graph.layout import BASE, ROOT, DataLayout
 from graph.nodes import Basis, NodeStatement, node
 from graph.problems import InvalidGraph
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 
 HV = Namespace("https://hyperv-kg.example.org/id/ontology/")
 KG = Namespace(BASE)

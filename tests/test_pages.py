@@ -6,8 +6,9 @@ import pytest
 from rdflib import Graph, URIRef
 from starlette.testclient import TestClient
 
+from graph.build import build_snapshot
 from graph.layout import BASE, DataLayout
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 from server.app import create_app
 from server.state import SnapshotHolder
 

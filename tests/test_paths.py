@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS
 
+from graph.build import build_snapshot
 from graph.layout import DataLayout
 from graph.model import Architecture, ArchitecturePath, BadInput, Hop, IoMode
 from graph.paths import io_path, layers, path
 from graph.problems import InvalidGraph
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 from graph.verdicts import check_guest
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,9 +23,10 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, OWL, RDFS
 from starlette.testclient import TestClient
 
+from graph.build import build_snapshot
 from graph.layout import BASE, DEFAULT_BASE, VOCAB, BaseIRIError, DataLayout, base_iri
 from graph.loading import rebase
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 from graph.tables import local_id
 from server.app import create_app
 from server.cli import main

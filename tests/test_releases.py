@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, XSD
 
+from graph.build import build_snapshot
 from graph.catalog import storage_formats
 from graph.layout import BASE
 from graph.model import Architecture, BadInput
 from graph.nodes import Basis, node
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 from graph.verdicts import check_guest
 
 HV = Namespace(BASE + "ontology/")

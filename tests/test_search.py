@@ -18,11 +18,12 @@ from rdflib import RDF, RDFS, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
 from graph import catalog
+from graph.build import build_snapshot
 from graph.layout import BASE, VOCAB
 from graph.model import BadInput, SearchHit
 from graph.names import MAX_NAME_LENGTH, fold
 from graph.search import search as search_all
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 
 NAME_PREDICATES = (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel, RDFS.label, DCTERMS.title)
 QUOTE, SECTION = URIRef(VOCAB + "quote"), URIRef(VOCAB + "section")

@@ -24,10 +24,10 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 from rdflib.term import Node
 
+from graph.build import build_snapshot
 from graph.layout import ROOT, DataLayout
 from graph.loading import Loaded, load_files
 from graph.problems import InvalidGraph, Problem
-from graph.snapshot import build_snapshot
 from graph.validation import SH, Report, check, core_shapes, focus_nodes, messages_in, short_name
 
 HV = Namespace("https://hyperv-kg.example.org/id/ontology/")

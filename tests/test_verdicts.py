@@ -16,6 +16,7 @@ import pytest
 from rdflib import Namespace, URIRef
 
 from graph import catalog
+from graph.build import build_snapshot
 from graph.model import (
     Architecture,
     BadInput,
@@ -29,7 +30,7 @@ from graph.model import (
     ReasonCode,
 )
 from graph.paths import io_path
-from graph.snapshot import Snapshot, build_snapshot
+from graph.snapshot import Snapshot
 from graph.verdicts import check_guest, check_host
 
 ROOT = Path(__file__).resolve().parent.parent

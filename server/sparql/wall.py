@@ -31,6 +31,8 @@ import os
 import platform
 import socket
 
+from server.metrics import report_network_wall
+
 logger = logging.getLogger(__name__)
 
 _last_wall: str | None = None
@@ -46,6 +48,7 @@ def _report_wall(wall: str) -> None:
     """A pool's workers got a wall other than before: remember it for the process, and log it."""
     global _last_wall  # noqa: PLW0603 - one answer per process, for /healthz and /metrics
     _last_wall = wall
+    report_network_wall(wall)
     if wall == NO_WALL:
         logger.warning(
             "SPARQL workers can reach the network: no network namespace, user namespace or seccomp is "

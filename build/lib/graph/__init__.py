@@ -1,0 +1,1 @@
+"""The knowledge and how it is held: load, validate, snapshot, and the question functions."""

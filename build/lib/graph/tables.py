@@ -1,0 +1,352 @@
+"""The named queries of queries/ run once per snapshot; their rows become the tables answers read.
+
+Nothing here decides anything: it turns query rows into the dataclasses of graph.model. Ids are the
+IRI's part after the base ("hyper-v", "vsc"), which is also what /id/{id} serves.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+
+from graph.layout import BASE, VOCAB
+from graph.model import (
+    Architecture,
+    ArchitectureStyle,
+    Citation,
+    Component,
+    FeatureSupport,
+    GuestRow,
+    HostRow,
+    InstallationMode,
+    IoMode,
+    IoPathDef,
+    LicenseRow,
+    Named,
+    NotSupported,
+    Product,
+    Relation,
+    StorageFormat,
+    Text,
+)
+
+
+def local_id(iri: object) -> str:
+    text = str(iri)
+    return text[len(BASE) :] if text.startswith(BASE) else text
+
+
+@dataclass(frozen=True)
+class Tables:
+    labels: dict[str, Text]
+    alt_labels: dict[str, tuple[str, ...]]
+    definitions: dict[str, Text]
+    inverse_labels: dict[str, Text]
+    types: dict[str, str]
+    citations: dict[str, tuple[Citation, ...]]
+    editions: dict[str, tuple[Named, ...]]
+    products: dict[str, Product]
+    components: dict[str, Component]
+    guest_rows: tuple[GuestRow, ...]
+    host_rows: tuple[HostRow, ...]
+    not_supported: tuple[NotSupported, ...]
+    license_rows: tuple[LicenseRow, ...]
+    downgrade_rights: dict[str, tuple[str, ...]]
+    storage_formats: tuple[StorageFormat, ...]
+    relations: tuple[Relation, ...]
+    io_paths: tuple[IoPathDef, ...]
+    layers: dict[str, tuple[tuple[int, tuple[str, ...], str], ...]]
+    # product id -> the IRI of its own I/O path (hv:nativePath), the answer when no I/O mode is asked for
+    native_paths: dict[str, str]
+    # operating system IRI -> (its first release, the number of the Service Pack level that release reports)
+    initial_releases: dict[str, tuple[str, int]]
+
+    def named(self, iri: str) -> Named:
+        return Named(
+            local_id(iri),
+            iri,
+            self.labels.get(iri, {"en": local_id(iri), "ja": local_id(iri)}),
+            self.types.get(iri, ""),
+        )
+
+    def shared_citations(self, iris: list[str]) -> tuple[Citation, ...]:
+        """The passages that every one of these resources cites (e.g. a table's heading sentence)."""
+        if not iris:
+            return ()
+        common = set.intersection(*({c.iri for c in self.citations.get(i, ())} for i in iris))
+        return tuple(c for c in self.citations.get(iris[0], ()) if c.iri in common)
+
+    def cite(self, *iris: str) -> tuple[Citation, ...]:
+        """The citations behind these resources, each passage once, in the order given."""
+        seen: dict[str, Citation] = {}
+        for iri in iris:
+            for citation in self.citations.get(iri, ()):
+                seen.setdefault(citation.iri, citation)
+        return tuple(seen.values())
+
+
+def _rows(graph: Graph, queries: dict[str, str], name: str) -> Iterable[Any]:
+    return graph.query(queries[name])
+
+
+def _text_map(pairs: Iterable[tuple[str, Literal]]) -> dict[str, Text]:
+    result: dict[str, dict[str, str]] = defaultdict(dict)
+    for iri, label in pairs:
+        lang = label.language or "en"
+        result[iri].setdefault(lang, str(label))
+    return dict(result)
+
+
+def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
+    pref: list[tuple[str, Literal]] = []
+    definitions: list[tuple[str, Literal]] = []
+    inverse: list[tuple[str, Literal]] = []
+    alts: dict[str, list[str]] = defaultdict(list)
+    for row in _rows(graph, queries, "labels"):
+        iri, kind, label = str(row.thing), str(row.kind), row.label
+        if kind == "pref":
+            pref.append((iri, label))
+        elif kind == "alt":
+            alts[iri].append(str(label))
+        elif kind == "definition":
+            definitions.append((iri, label))
+        else:
+            inverse.append((iri, label))
+    labels = _text_map(pref)
+    described = _text_map(definitions)
+    types = {str(r.thing): str(r["class"])[len(VOCAB) :] for r in _rows(graph, queries, "types")}
+
+    citations: dict[str, list[Citation]] = defaultdict(list)
+    for r in _rows(graph, queries, "citations"):
+        citations[str(r.thing)].append(
+            Citation(
+                iri=str(r.passage),
+                quote=str(r.quote),
+                section=str(r.section) if r.section is not None else None,
+                document=str(r.title) if r.title is not None else local_id(r.document),
+                document_iri=str(r.document),
+                as_of=str(r.docAsOf),
+            )
+        )
+    cites = {k: tuple(v) for k, v in citations.items()}
+
+    def named(iri: object) -> Named:
+        key = str(iri)
+        return Named(local_id(key), key, labels.get(key, {"en": local_id(key)}), types.get(key, ""))
+
+    editions: dict[str, list[Named]] = defaultdict(list)
+    for iri, kind in types.items():
+        if kind == "Edition":
+            os_iri = graph.value(subject=URIRef(iri), predicate=URIRef(VOCAB + "editionOf"))
+            editions[str(os_iri)].append(named(iri))
+
+    components: dict[str, Component] = {}
+    component_products: dict[str, list[str]] = defaultdict(list)
+    for r in _rows(graph, queries, "components"):
+        component_products[str(r.component)].append(local_id(r.product))
+    for iri, owners in component_products.items():
+        components[local_id(iri)] = Component(
+            local_id(iri),
+            iri,
+            labels.get(iri, {"en": local_id(iri)}),
+            described.get(iri),
+            tuple(sorted(set(owners))),
+        )
+
+    features: dict[str, list[FeatureSupport]] = defaultdict(list)
+    for r in _rows(graph, queries, "features"):
+        features[local_id(r.product)].append(
+            FeatureSupport(
+                str(r.support),
+                labels.get(str(r.feature), {"en": local_id(r.feature)}),
+                bool(r.available.toPython()),
+                str(r.asOf),
+                str(r.version) if r.version is not None else None,
+                cites.get(str(r.support), ()),
+            )
+        )
+    products: dict[str, Product] = {}
+    for r in _rows(graph, queries, "products"):
+        pid = local_id(r.product)
+        products[pid] = Product(
+            pid,
+            str(r.product),
+            labels[str(r.product)],
+            ArchitectureStyle(local_id(r.style)),
+            tuple(c for c in components.values() if pid in c.products),
+            tuple(features.get(pid, ())),
+        )
+
+    guest: dict[str, dict[str, Any]] = {}
+    for r in _rows(graph, queries, "guest-table"):
+        entry = guest.setdefault(str(r.row), {"row": r, "editions": [], "sps": []})
+        if r.edition is not None and str(r.edition) not in entry["editions"]:
+            entry["editions"].append(str(r.edition))
+        if int(r.servicePack) not in entry["sps"]:
+            entry["sps"].append(int(r.servicePack))
+    guest_rows = tuple(
+        sorted(
+            (
+                GuestRow(
+                    iri,
+                    int(e["row"].rowNumber),
+                    local_id(e["row"].product),
+                    named(e["row"].os),
+                    tuple(named(x) for x in e["editions"]),
+                    tuple(sorted(e["sps"])),
+                    Architecture(local_id(e["row"].arch)),
+                    int(e["row"].max),
+                    str(e["row"].asOf),
+                    cites.get(iri, ()),
+                )
+                for iri, e in guest.items()
+            ),
+            key=lambda g: (g.product, g.row_number),
+        )
+    )
+
+    host: dict[str, dict[str, Any]] = {}
+    for r in _rows(graph, queries, "host-table"):
+        entry = host.setdefault(str(r.row), {"row": r, "editions": [], "modes": []})
+        if str(r.edition) not in entry["editions"]:
+            entry["editions"].append(str(r.edition))
+        mode = InstallationMode(local_id(r.installation))
+        if mode not in entry["modes"]:
+            entry["modes"].append(mode)
+    host_rows = tuple(
+        sorted(
+            (
+                HostRow(
+                    iri,
+                    int(e["row"].rowNumber),
+                    local_id(e["row"].product),
+                    named(e["row"].os),
+                    tuple(named(x) for x in e["editions"]),
+                    Architecture(local_id(e["row"].arch)),
+                    tuple(e["modes"]),
+                    str(e["row"].asOf),
+                    cites.get(iri, ()),
+                )
+                for iri, e in host.items()
+            ),
+            key=lambda h: (h.product, h.row_number),
+        )
+    )
+
+    unsupported: dict[str, dict[str, Any]] = {}
+    for r in _rows(graph, queries, "not-supported"):
+        entry = unsupported.setdefault(str(r.statement), {"row": r, "sps": set(), "editions": set()})
+        if r.servicePack is not None:
+            entry["sps"].add(int(r.servicePack))
+        if r.edition is not None:
+            entry["editions"].add(str(r.edition))
+    not_supported = tuple(
+        NotSupported(
+            iri,
+            "guest" if str(e["row"].kind).endswith("GuestNotSupported") else "host",
+            local_id(e["row"].product),
+            str(e["row"].os),
+            tuple(sorted(e["sps"])),
+            tuple(sorted(e["editions"])),
+            Architecture(local_id(e["row"].arch)) if e["row"].arch is not None else None,
+            labels.get(iri, {"en": local_id(iri)}),
+            cites.get(iri, ()),
+        )
+        for iri, e in unsupported.items()
+    )
+
+    license_rows = tuple(
+        LicenseRow(
+            str(r.row),
+            named(r.os),
+            named(r.edition),
+            int(r.instances) if r.instances is not None else None,
+            bool(r.unlimited.toPython()),
+            str(r.asOf),
+            cites.get(str(r.row), ()),
+        )
+        for r in _rows(graph, queries, "licensing")
+    )
+    downgrade: dict[str, list[str]] = defaultdict(list)
+    for r in _rows(graph, queries, "downgrade-rights"):
+        downgrade[str(r.license)].append(str(r.right))
+
+    notes: dict[str, dict[str, list[Named]]] = defaultdict(lambda: defaultdict(list))
+    for r in _rows(graph, queries, "storage-notes"):
+        notes[str(r.format)][str(r.kind)].append(named(r.note))
+    storage = tuple(
+        StorageFormat(
+            local_id(r.format),
+            str(r.format),
+            labels[str(r.format)],
+            int(r.maxSizeGB) if r.maxSizeGB is not None else None,
+            bool(r.snapshots.toPython()),
+            str(r.extension) if r.extension is not None else None,
+            str(r.unit) if r.unit is not None else None,
+            tuple(notes[str(r.format)]["prerequisite"]),
+            tuple(notes[str(r.format)]["migration"]),
+            cites.get(str(r.format), ()),
+            local_id(r.product),
+        )
+        for r in _rows(graph, queries, "storage-formats")
+    )
+
+    relations = tuple(
+        Relation(
+            str(r.statement),
+            local_id(r.subject),
+            str(r.predicate),
+            local_id(r.object),
+            str(r.path) if r.path is not None else None,
+            int(r.order) if r.order is not None else None,
+            cites.get(str(r.statement), ()),
+        )
+        for r in _rows(graph, queries, "relations")
+    )
+    io_paths = tuple(
+        IoPathDef(
+            str(r.path),
+            local_id(r.product),
+            IoMode(local_id(r.mode)),
+            local_id(r.start),
+            local_id(r.end),
+            cites.get(str(r.path), ()),
+        )
+        for r in _rows(graph, queries, "io-paths")
+    )
+    native_paths = {local_id(r.product): str(r.path) for r in _rows(graph, queries, "native-paths")}
+    layer_parts: dict[str, dict[int, tuple[str, list[str]]]] = defaultdict(dict)
+    for r in _rows(graph, queries, "layers"):
+        layer = layer_parts[local_id(r.product)].setdefault(int(r.number), (str(r.layer), []))
+        layer[1].append(local_id(r.component))
+    layers = {
+        product: tuple((n, tuple(parts[n][1]), parts[n][0]) for n in sorted(parts))
+        for product, parts in layer_parts.items()
+    }
+
+    return Tables(
+        labels=labels,
+        alt_labels={k: tuple(v) for k, v in alts.items()},
+        definitions=described,
+        inverse_labels=_text_map(inverse),
+        types=types,
+        citations=cites,
+        editions={k: tuple(sorted(v, key=lambda n: n.id)) for k, v in editions.items()},
+        products=products,
+        components=components,
+        guest_rows=guest_rows,
+        host_rows=host_rows,
+        not_supported=not_supported,
+        license_rows=license_rows,
+        downgrade_rights={k: tuple(v) for k, v in downgrade.items()},
+        storage_formats=storage,
+        relations=relations,
+        io_paths=io_paths,
+        layers=layers,
+        native_paths=native_paths,
+        initial_releases={str(r.os): (str(r.release), int(r.level)) for r in _rows(graph, queries, "initial-releases")},
+    )

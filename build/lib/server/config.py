@@ -1,0 +1,157 @@
+"""Every environment variable the service reads, in one place, with its default and meaning.
+
+`Config.from_env()` reads the service's own variables; the SPARQL endpoint's limits (HVKG_SPARQL_*) are read by
+`server.sparql.SPARQLConfig.from_env()` and only listed here, so that `VARIABLES` (and docs/operations.md, which a
+test holds to it) names every variable a deployment can set.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from graph.layout import DEFAULT_BASE, BaseIRIError, DataLayout, base_iri
+from graph.named_graphs import named_graphs_setting
+
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str
+    meaning: str
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("HVKG_DATA", "the checkout", "project root holding ontology/, graph/ and queries/ (read, never written)"),
+    Variable(
+        "HVKG_BASE_IRI",
+        DEFAULT_BASE,
+        "the base of every IRI served (pages, RDF, SPARQL, docs), such as https://w3id.org/hyperv-kg/id/; "
+        "an absolute http(s) IRI ending in `/`",
+    ),
+    Variable("HVKG_LOG_FORMAT", "json", "`json`: one JSON object per line; `text`: plain lines for a terminal"),
+    Variable("HVKG_LOG_LEVEL", "info", "`debug`, `info`, `warning` or `error`"),
+    Variable("HVKG_ACCESS_LOG", "on", "`off`: no line per request (the metrics still count them)"),
+    Variable("HVKG_DEBUG", "unset", "`1`: the command line prints the traceback of an unexpected error"),
+    Variable(
+        "HVKG_PID_FILE",
+        "$XDG_RUNTIME_DIR/hvkg.pid, else <tmp>/hvkg-<uid>.pid",
+        "where `hvkg serve` writes the pid that `hvkg reload` signals",
+    ),
+    Variable(
+        "HVKG_CACHE_DIR",
+        "$XDG_CACHE_HOME/hyperv-kg, else ~/.cache/hyperv-kg",
+        "where validated snapshots are kept by content hash so a restart skips validation; `off`: no cache",
+    ),
+    # prometheus_client's own variable (server.metrics, server.supervisor.metrics_directory).
+    Variable(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "with --workers N: a new <tmp>/hvkg-metrics-<pid>-* per run, removed at exit",
+        "where the workers keep their counts for /metrics, added up by every scrape; emptied at start",
+    ),
+    # Read by server.http_limits.HTTPLimits.from_env(), in each server process.
+    Variable("HVKG_MAX_URL_BYTES", "262144", "longest request line (URL); longer gets 414"),
+    Variable("HVKG_MAX_HEADER_BYTES", "65536", "request header fields in all; more gets 431"),
+    Variable("HVKG_MAX_HEADERS", "100", "request header fields in number; more gets 431"),
+    Variable("HVKG_HEADER_TIMEOUT", "10", "seconds to send a whole request head; then 408 and the connection closed"),
+    Variable(
+        "HVKG_SEND_TIMEOUT", "30", "seconds a client may read nothing of an answer before its connection is closed"
+    ),
+    Variable("HVKG_SPARQL_TIME_LIMIT", "5", "seconds a SPARQL query may run (parse, evaluate, serialise)"),
+    Variable("HVKG_SPARQL_ROW_LIMIT", "10000", "rows (or triples) per SPARQL response"),
+    Variable("HVKG_SPARQL_MAX_CONCURRENT", "4", "SPARQL queries running at once per process (worker processes)"),
+    Variable("HVKG_SPARQL_MAX_QUERY_BYTES", "65536", "longest SPARQL query text"),
+    Variable("HVKG_SPARQL_MAX_BODY_BYTES", "1048576", "largest SPARQL POST body"),
+    Variable("HVKG_SPARQL_DRAIN_LIMIT_BYTES", "16777216", "an oversized body up to this size is read before the 413"),
+    Variable(
+        "HVKG_SPARQL_MEMORY_LIMIT_BYTES", "1073741824", "memory a SPARQL worker may add; `none`/`off`/`0`: no limit"
+    ),
+    Variable("HVKG_SPARQL_STRICT_DATASET", "false", "`true`: refuse (400) a FROM / graph IRI other than the graph's"),
+    Variable(
+        "HVKG_NAMED_GRAPHS",
+        "auto",
+        "`on`/`off`: file one named graph per source for FROM / GRAPH; `auto`: unless the input is over 2 MB",
+    ),
+    Variable(
+        "HVKG_SPARQL_MAX_NESTING", "100", "levels of { } ( ) [ ] a query may nest; deeper: 400 before any engine parses"
+    ),
+    Variable(
+        "HVKG_SPARQL_QUEUE",
+        "4 × HVKG_SPARQL_MAX_CONCURRENT",
+        "SPARQL queries that may wait (FIFO, at most the time limit) for a busy worker; `0`: none wait",
+    ),
+    Variable(
+        "HVKG_SPARQL_RECYCLE_BYTES",
+        "67108864",
+        "a SPARQL worker that grew by more than this in one query exits after it; `none`/`off`/`0`: never",
+    ),
+)
+
+
+class ConfigError(ValueError):
+    """An environment variable has a value the service cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class Config:
+    data: Path | None = None
+    log_format: str = "json"
+    log_level: str = "info"
+    access_log: bool = True
+    pid_file: Path | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if environ is None else environ
+
+        def read(name: str) -> str | None:
+            raw = env.get(name)
+            return None if raw is None or not raw.strip() else raw.strip()
+
+        data = read("HVKG_DATA")
+        try:
+            base_iri(env)  # graph.layout read it at import; a bad value is refused here, before anything is served
+        except BaseIRIError as error:
+            raise ConfigError(str(error)) from None
+        try:
+            named_graphs_setting(env)  # read at every build; a bad value is refused here too
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+        log_format = (read("HVKG_LOG_FORMAT") or "json").lower()
+        if log_format not in LOG_FORMATS:
+            raise ConfigError(f"HVKG_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {log_format[:40]!r}")
+        log_level = (read("HVKG_LOG_LEVEL") or "info").lower()
+        if log_level not in LOG_LEVELS:
+            raise ConfigError(f"HVKG_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level[:40]!r}")
+        access = (read("HVKG_ACCESS_LOG") or "on").lower()
+        if access not in ("on", "off", "true", "false", "1", "0", "yes", "no"):
+            raise ConfigError(f"HVKG_ACCESS_LOG must be on or off, not {access[:40]!r}")
+        pid_file = read("HVKG_PID_FILE")
+        return cls(
+            data=Path(data) if data else None,
+            log_format=log_format,
+            log_level=log_level,
+            access_log=access in ("on", "true", "1", "yes"),
+            pid_file=Path(pid_file) if pid_file else default_pid_file(env),
+        )
+
+    def layout(self) -> DataLayout:
+        return DataLayout(self.data.resolve()) if self.data else DataLayout()
+
+
+def default_pid_file(environ: Mapping[str, str] | None = None) -> Path:
+    """$HVKG_PID_FILE, else a per-user file in $XDG_RUNTIME_DIR or the temporary directory; never the data."""
+    env = os.environ if environ is None else environ
+    explicit = env.get("HVKG_PID_FILE", "").strip()
+    if explicit:
+        return Path(explicit)
+    runtime = env.get("XDG_RUNTIME_DIR", "").strip()
+    if runtime and Path(runtime).is_dir():
+        return Path(runtime) / "hvkg.pid"
+    return Path(tempfile.gettempdir()) / f"hvkg-{os.getuid()}.pid"

@@ -1,0 +1,227 @@
+"""GraphQL over HTTP at /graphql: JSON in and out, queries only, one operation per request.
+
+A request is read (GET query string or POST JSON, at most MAX_BODY_BYTES), answered from the AnswerCache
+when the same bytes were answered on this snapshot, else prepared and executed (server.graphql.execution)
+on the snapshot that `holder.current` held when the request arrived. Errors are server.graphql.errors';
+anything unexpected is a masked INTERNAL_SERVER_ERROR, never a traceback. A browser asking for text/html
+without a query gets GraphiQL (server.graphql.ide).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from server.endpoint import Endpoint
+from server.graphql.cache import AnswerCache
+from server.graphql.errors import RequestError, error, internal, reject
+from server.graphql.execution import GraphQLRequest, execute, internal_error_in, prepare
+from server.graphql.ide import STATIC, ide_page
+from server.graphql.limits import MAX_BODY_BYTES
+from server.graphql.types import Context
+from server.logs import request_id_of
+from server.state import SnapshotHolder
+
+log = logging.getLogger(__name__)
+
+
+def _too_large() -> RequestError:
+    return reject(
+        "PAYLOAD_TOO_LARGE",
+        f"The request body is larger than {MAX_BODY_BYTES} bytes.",
+        f"リクエスト本文が{MAX_BODY_BYTES}バイトを超えています。",
+        status=413,
+    )
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, read from the ASGI messages directly (Request.stream's generator costs more than the read
+    itself for a cached answer), refused as soon as it passes MAX_BODY_BYTES."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _bad_request(en: str, ja: str) -> RequestError:
+    return reject("BAD_REQUEST", en, ja, status=400)
+
+
+def _json_value(text: str, what: str, what_ja: str) -> object:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise _bad_request(f"{what} is not valid JSON.", f"{what_ja}が正しいJSONではありません。") from err
+
+
+def _graphql_request(params: Mapping[str, object]) -> GraphQLRequest:
+    query = params.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise _bad_request(
+            "Missing query: send a GraphQL document in `query` (POST JSON or GET ?query=).",
+            "query がありません。GraphQL 文書を `query` に指定してください(POST の JSON または GET ?query=)。",
+        )
+    variables = params.get("variables")
+    if isinstance(variables, str):  # GET sends them as a JSON string
+        variables = _json_value(variables, "`variables`", "`variables` ") if variables.strip() else None
+    if variables is not None and not isinstance(variables, dict):
+        raise _bad_request("`variables` must be a JSON object.", "`variables` は JSON オブジェクトにしてください。")
+    operation_name = params.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise _bad_request("`operationName` must be a string.", "`operationName` は文字列にしてください。")
+    return GraphQLRequest(query, variables, operation_name or None)
+
+
+async def _read_raw(request: Request) -> bytes:
+    """The bytes that determine the request (the query string of a GET, the body of a POST): the key of its
+    answer in the AnswerCache. Refuses what is too large or not JSON; parses nothing."""
+    if request.method in ("GET", "HEAD"):
+        raw: bytes = request.scope.get("query_string", b"")
+        if len(raw) > 3 * MAX_BODY_BYTES:  # percent-encoded: decoded below and measured again
+            raise _query_string_too_long()
+        return b"?" + raw
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise reject(
+            "BAD_REQUEST",
+            "POST a JSON body with Content-Type: application/json.",
+            "Content-Type: application/json の JSON 本文を POST してください。",
+            status=415,
+        )
+    return await _read_body(request)
+
+
+def _query_string_too_long() -> RequestError:
+    return reject(
+        "PAYLOAD_TOO_LARGE",
+        f"The query string is longer than {MAX_BODY_BYTES} characters.",
+        f"クエリ文字列が{MAX_BODY_BYTES}文字を超えています。",
+        status=413,
+    )
+
+
+def _parse_request(request: Request, raw: bytes) -> GraphQLRequest:
+    if request.method in ("GET", "HEAD"):
+        query_params = dict(request.query_params)
+        if sum(len(v) for v in query_params.values()) > MAX_BODY_BYTES:
+            raise _query_string_too_long()
+        return _graphql_request(query_params)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _bad_request("The body is not UTF-8.", "本文が UTF-8 ではありません。") from err
+    params = _json_value(text, "The body", "本文")
+    if isinstance(params, list):
+        raise _bad_request(
+            "Batching is not supported: send one operation per request (a JSON object, not an array).",
+            "バッチ処理には対応していません。1回のリクエストで1つの操作を送ってください(配列ではなくオブジェクト)。",
+        )
+    if not isinstance(params, dict):
+        raise _bad_request("The body must be a JSON object.", "本文は JSON オブジェクトにしてください。")
+    return _graphql_request(params)
+
+
+def _encode(body: Mapping[str, Any]) -> bytes:
+    """As JSONResponse encodes (UTF-8, no ASCII escapes, compact), by orjson, which writes the same bytes for what
+    an answer holds (strings, integers, booleans, null: the schema has no Float). A string that is not valid
+    Unicode (a lone surrogate from a JSON escape) is written as an escape instead of failing the request."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        return json.dumps(body, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _respond(body: Mapping[str, Any], status: int, request_id: str) -> Response:
+    return JSONResponse(dict(body), status_code=status, headers={"X-Request-Id": request_id})
+
+
+def _wants_ide(request: Request) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and "query" not in request.query_params
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+class _Answer(Response):
+    """A 200 JSON answer, encoded already: its headers written directly (Response's init builds them afresh)."""
+
+    def __init__(self, body: bytes, request_id: str) -> None:
+        self.body = body
+        self.status_code = 200
+        self.background = None
+        self.raw_headers = [
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", b"application/json"),
+            (b"x-request-id", request_id.encode("latin-1")),
+        ]
+
+
+def graphql_routes(holder: SnapshotHolder, answers: AnswerCache | None = None) -> list[BaseRoute]:
+    """/graphql (GET, POST) and the IDE's files under /graphql/static/."""
+    cache = answers if answers is not None else AnswerCache()
+
+    async def endpoint(request: Request) -> Response:
+        scope = request.scope
+        request_id = request_id_of(scope)
+        try:
+            if _wants_ide(request):
+                return ide_page(request)
+            key = await _read_raw(request)
+            snapshot = holder.current  # read once: the request finishes on this snapshot
+            answers = cache.for_snapshot(snapshot) if snapshot is not None else None
+            # A hit needs no parsing at all: only well-formed requests' answers are kept.
+            entry = answers.get(key) if answers is not None else None
+            if entry is not None:
+                answer, scope["hvkg.operation"] = entry
+            else:
+                graphql_request = _parse_request(request, key)
+                prepared = prepare(graphql_request.query, graphql_request.operation_name)
+                scope["hvkg.operation"] = prepared.label
+                if snapshot is None or answers is None:
+                    unavailable = error(
+                        "SERVICE_UNAVAILABLE",
+                        "The knowledge graph is not loaded yet; try again shortly.",
+                        "ナレッジグラフをまだ読み込んでいます。しばらくしてから再度お試しください。",
+                    )
+                    return _respond({"errors": [unavailable]}, 503, request_id)
+                context = Context(snapshot, request_id)
+                if prepared.quick:
+                    body = execute(graphql_request, context)
+                else:
+                    body = await run_in_threadpool(execute, graphql_request, context)
+                answer = _encode(body)
+                if not internal_error_in(body) and answers.snapshot is snapshot:
+                    answers.put(key, answer, prepared.label)
+            return _Answer(answer, request_id)
+        except RequestError as err:
+            return _respond({"errors": err.errors}, err.status, request_id)
+        except Exception:
+            log.exception("request %s failed", request_id)
+            return _respond({"errors": [internal(request_id)]}, 500, request_id)
+
+    return [
+        Route("/graphql", Endpoint(endpoint), methods=["GET", "POST"], name="graphql"),
+        Mount("/graphql/static", app=StaticFiles(directory=STATIC), name="graphql-static"),
+    ]
