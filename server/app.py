@@ -286,10 +286,10 @@ def create_app(
 
 def adapter_routes(holder: SnapshotHolder) -> list[BaseRoute]:
     """Every interface's routes; each adapter reads `holder.current` once per request."""
-    from server.docs import docs_routes
     from server.graphql.view import graphql_routes
-    from server.pages import page_routes
     from server.sparql.protocol import sparql_routes
+    from server.web.docs import docs_routes
+    from server.web.pages import page_routes
 
     return [
         *graphql_routes(holder),

@@ -550,7 +550,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from server.docs import write_site
+    from server.web.docs import write_site
 
     written = write_site(_snapshot(args), args.out, args.lang)
     print(f"wrote {len(written)} files to {args.out}")

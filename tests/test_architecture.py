@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["server/graphql", "server/sparql"]
+PACKAGES = ["server/graphql", "server/sparql", "server/web"]
 
 
 def test_the_import_contracts_hold() -> None:

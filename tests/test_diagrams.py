@@ -1,4 +1,4 @@
-"""The layer diagrams (server.diagrams.architecture_svg): every component of a product's own I/O path is drawn
+"""The layer diagrams (server.web.diagrams.architecture_svg): every component of a product's own I/O path is drawn
 where the article puts it, and every hop of that path is a numbered arrow from its component to the next,
 linked to its quote.
 
@@ -19,7 +19,7 @@ from graph.model import ArchitecturePath, text
 from graph.paths import io_path, layers
 from graph.snapshot import Snapshot
 from graph.tables import local_id
-from server.diagrams import architecture_svg
+from server.web.diagrams import architecture_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 LANGS = ("en", "ja")

@@ -23,9 +23,9 @@ from graph.paths import io_path
 from graph.snapshot import Snapshot
 from graph.tables import local_id
 from server.app import create_app
-from server.docs import build_site, write_site
-from server.docs_links import anchor
 from server.state import SnapshotHolder
+from server.web.docs import build_site, write_site
+from server.web.docs_links import anchor
 
 LANGS = ("en", "ja")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}

@@ -15,13 +15,13 @@ import pytest
 
 from graph.layout import ROOT
 from graph.snapshot import Snapshot
-from server.docs import write_site
+from server.web.docs import write_site
 from tests.browser import run_chromium
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 WIDTH, HEIGHT = 1200, 1600
 HEADER = (0x17, 0x32, 0x4F)  # the site header's background (docs.css)
-EDGE = (0xB5, 0x45, 0x2F)  # an arrow of a diagram (server/diagrams.py)
+EDGE = (0xB5, 0x45, 0x2F)  # an arrow of a diagram (server/web/diagrams.py)
 BOX = (0x2B, 0x5D, 0x8F)  # a component box's outline
 
 

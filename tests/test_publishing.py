@@ -31,8 +31,8 @@ from graph.tables import local_id
 from server.app import create_app
 from server.cli import main
 from server.config import VARIABLES, Config, ConfigError
-from server.docs import build_site
 from server.state import SnapshotHolder
+from server.web.docs import build_site
 from tests.live import serve
 
 ROOT = Path(__file__).resolve().parent.parent

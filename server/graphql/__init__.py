@@ -24,5 +24,5 @@ imports one that imports it. The HTTP side: errors < limits < plan < execution <
 
 What the package may import: graph/* (question functions, model, snapshot, layout) and the shared server
 modules (server.endpoint, server.logs, server.metrics, server.state, server.config); never server.sparql*,
-server.pages or another adapter's internals.
+server.web or another adapter's internals.
 """

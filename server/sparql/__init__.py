@@ -20,7 +20,7 @@ What it owns, by module, in the order a query meets them:
 
 What it may import: graph/* (the snapshot, the named graphs), and the server's shared modules: server.config,
 server.endpoint, server.logs, server.metrics, server.negotiation, server.state. Never another adapter's
-internals (server.graphql*, server.pages, the docs). Names with a leading underscore are the package's own:
+internals (server.graphql, server.web). Names with a leading underscore are the package's own:
 imported between its modules and by its tests, by nobody else.
 """
 

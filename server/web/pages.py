@@ -1,7 +1,7 @@
 """Linked-data pages: every IRI the graph mints resolves under /id/, as HTML for people and RDF for machines.
 
 The page reads one precomputed Description (graph.describe); the whole graph is downloadable too. The HTML
-is rendered by `render_page`, the one render function the static docs (server.docs) use as well: the same
+is rendered by `render_page`, the one render function the static docs (server.web.docs) use as well: the same
 templates and the same base layout, with a `Links` that points to /id/... here and to relative files there.
 
 What /id/NAME answers, for every Accept (each answer says `Vary: Accept`, server.middleware):
@@ -47,12 +47,12 @@ from graph.model import Text, text
 from graph.named_graphs import serialize as serialize_quads
 from graph.snapshot import Snapshot
 from graph.tables import local_id
-from server.docs_links import Links
-from server.docs_text import LANGUAGE_NAMES, as_of, translator
 from server.negotiation import negotiate
 from server.state import SnapshotHolder
+from server.web.docs_links import Links
+from server.web.docs_text import LANGUAGE_NAMES, as_of, translator
 
-# The words of the /id/ pages that the docs' vocabulary (server.docs_text) does not have, in both languages.
+# The words of the /id/ pages that the docs' vocabulary (server.web.docs_text) does not have, in both languages.
 WORDS: dict[str, Text] = {
     "deprecated": {
         "en": "Deprecated: this IRI was renamed and redirects to",
@@ -77,7 +77,7 @@ DOWNLOAD_HEADERS = {
     "Link": '<https://creativecommons.org/licenses/by/4.0/>; rel="license"',
 }
 TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    loader=FileSystemLoader(Path(__file__).parents[1] / "templates"),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,

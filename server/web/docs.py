@@ -1,7 +1,7 @@
 """The documentation site: `hvkg docs OUT` writes it, `/docs/` serves it live, both from one build in memory.
 
 `build_site` renders every page of a snapshot once into {path: bytes}, cached by the snapshot's content
-hash, so the written tree and the live pages are the same bytes. Pages are rendered by server.pages'
+hash, so the written tree and the live pages are the same bytes. Pages are rendered by server.web.pages'
 `render_page` with the same templates as the live /id/ pages; only the links differ (relative here).
 """
 
@@ -18,14 +18,14 @@ from starlette.routing import BaseRoute, Route
 from graph.model import BadInput
 from graph.snapshot import Snapshot
 from graph.tables import local_id
-from server.docs_links import Links, resource_path
-from server.docs_pages import helpers, pages, svg_files
-from server.docs_site import Site
-from server.docs_text import LANGUAGE_NAMES, translator
-from server.pages import TEMPLATES, render_page, render_resource
 from server.state import SnapshotHolder
+from server.web.docs_links import Links, resource_path
+from server.web.docs_pages import helpers, pages, svg_files
+from server.web.docs_site import Site
+from server.web.docs_text import LANGUAGE_NAMES, translator
+from server.web.pages import TEMPLATES, render_page, render_resource
 
-ASSETS = Path(__file__).parent / "static" / "docs"
+ASSETS = Path(__file__).parents[1] / "static" / "docs"
 LANGS = ("en", "ja")
 MEDIA_TYPES = {
     ".html": "text/html; charset=utf-8",

@@ -27,8 +27,8 @@ from graph.model import (
 )
 from graph.nodes import Basis
 from graph.tables import local_id
-from server.docs_site import Site
-from server.docs_text import as_of, translator
+from server.web.docs_site import Site
+from server.web.docs_text import as_of, translator
 
 
 @dataclass(frozen=True)

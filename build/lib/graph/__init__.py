@@ -1,1 +1,0 @@
-"""The knowledge and how it is held: load, validate, snapshot, and the question functions."""

@@ -1,1 +1,0 @@
-"""The adapters: Starlette app, GraphQL, SPARQL protocol, linked-data pages, docs export and the CLI."""
