@@ -67,6 +67,17 @@ def _configured_base() -> str:
         return DEFAULT_BASE
 
 
+def passage_prefixes(base: str) -> tuple[tuple[str, str], ...]:
+    """The prefixes the Turtle declares for the documents whose passages are minted under them, most specific
+    first: what graph/sources/selectors.py writes and what problems are named with (graph/validation.py)."""
+    documents = (
+        ("article:", "doc-article/"),
+        ("notes:", "doc-external-facts/"),
+        ("research:", "doc-release-research/"),
+    )
+    return tuple((prefix, base + local) for prefix, local in documents)
+
+
 BASE = _configured_base()
 VOCAB = BASE + "ontology/"
 SITE = site_of(BASE)

@@ -27,7 +27,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
-from graph.layout import BASE, VOCAB, DataLayout
+from graph.layout import BASE, VOCAB, DataLayout, passage_prefixes
 from graph.loading import Loaded
 from graph.problems import Problem
 
@@ -366,8 +366,7 @@ def short_name(node: object) -> str:
     text = str(node)
     for prefix, iri in (
         ("hv:", str(HV)),
-        ("article:", BASE + "doc-article/"),
-        ("notes:", BASE + "doc-external-facts/"),
+        *passage_prefixes(BASE),
         ("kg:", BASE),
         ("prov:", "http://www.w3.org/ns/prov#"),
         ("skos:", "http://www.w3.org/2004/02/skos/core#"),

@@ -26,7 +26,7 @@ from graph.model import Architecture, BadInput, ReasonCode
 from graph.names import fold
 from graph.snapshot import Snapshot
 from graph.verdicts import check_guest, check_host
-from tests.test_verdicts import GUEST_ROWS, OS_IDS
+from tests.test_verdicts import GUEST_ROWS, OS_IDS, first_release_level
 
 SNAPSHOT = build_snapshot()
 GRAPH = SNAPSHOT.graph
@@ -55,13 +55,7 @@ def english(iri: str) -> str:
 
 def initial_level(os_id: str) -> int:
     """The Service Pack level the Turtle gives the OS's first release (Windows Server 2008: 1), else 0."""
-    found = GRAPH.query(
-        "SELECT ?n WHERE { ?r hv:initialRelease true ; hv:releaseOf ?os ;"
-        " hv:servicePackLevel/hv:servicePackNumber ?n }",
-        initNs={"hv": VOCAB},
-        initBindings={"os": URIRef(BASE + os_id)},
-    )
-    return next((int(r.n) for r in found), 0)  # type: ignore[union-attr]
+    return first_release_level(GRAPH, BASE + os_id) or 0
 
 
 def level(os_id: str, sp: int) -> int:

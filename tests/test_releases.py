@@ -22,6 +22,7 @@ from graph.model import Architecture, BadInput
 from graph.nodes import Basis, node
 from graph.snapshot import Snapshot
 from graph.verdicts import check_guest
+from tests.test_verdicts import first_release_level
 
 HV = Namespace(BASE + "ontology/")
 KG = Namespace(BASE)
@@ -64,14 +65,7 @@ def _rows() -> list[dict[str, object]]:
 
 
 def _initial_level(os: str) -> int | None:
-    for r in graph().query(
-        "SELECT ?n WHERE { ?r hv:initialRelease true ; hv:releaseOf ?os ;"
-        " hv:servicePackLevel/hv:servicePackNumber ?n }",
-        initNs={"hv": HV},
-        initBindings={"os": URIRef(os)},
-    ):
-        return int(r.n)
-    return None
+    return first_release_level(graph(), os)
 
 
 def _systems() -> list[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from rdflib import Namespace, URIRef
+from rdflib import Graph, Namespace, URIRef
 
 from graph import catalog
 from graph.build import build_snapshot
@@ -659,15 +659,21 @@ def test_example_ws2008_standard_server_core_host(snapshot: Snapshot) -> None:
     assert host(snapshot, "Windows Server 2008", "Standard", Architecture.X64, InstallationMode.SERVER_CORE).supported
 
 
-def initial_level(snapshot: Snapshot, row: GuestRow) -> int:
-    """The Service Pack level the Turtle gives the first release of the row's OS (0 when none is given)."""
-    found = snapshot.graph.query(
+def first_release_level(graph: Graph, os_iri: str) -> int | None:
+    """The Service Pack level the Turtle gives the OS's first release (Windows Server 2008: 1); None when it
+    gives none. Read with rdflib's own SPARQL, not from the tables the verdicts use."""
+    found = graph.query(
         "SELECT ?n WHERE { ?r hv:initialRelease true ; hv:releaseOf ?os ;"
         " hv:servicePackLevel/hv:servicePackNumber ?n }",
         initNs={"hv": Namespace("https://hyperv-kg.example.org/id/ontology/")},
-        initBindings={"os": URIRef(row.operating_system.iri)},
+        initBindings={"os": URIRef(os_iri)},
     )
-    return next((int(r.n) for r in found), 0)  # type: ignore[union-attr]
+    return next((int(r.n) for r in found), None)  # type: ignore[union-attr]
+
+
+def initial_level(snapshot: Snapshot, row: GuestRow) -> int:
+    """The level of the first release of the row's OS, 0 when the Turtle gives none."""
+    return first_release_level(snapshot.graph, row.operating_system.iri) or 0
 
 
 def table_word(snapshot: Snapshot, edition: Named, words: list[str]) -> str:

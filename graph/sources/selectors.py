@@ -26,7 +26,7 @@ from pathlib import Path
 
 from rdflib import Graph, Namespace
 
-from graph.layout import DEFAULT_BASE
+from graph.layout import DEFAULT_BASE, passage_prefixes
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES_TTL = ROOT / "graph" / "sources.ttl"
@@ -130,7 +130,7 @@ def _string(value: str) -> str:
 
 
 # the prefixes sources.ttl declares, most specific first: passages are minted under their document's IRI
-PREFIXES = (("article:", KG + "doc-article/"), ("notes:", KG + "doc-external-facts/"), ("kg:", KG))
+PREFIXES = (*passage_prefixes(KG), ("kg:", KG))
 
 
 def _name(iri: str) -> str:
