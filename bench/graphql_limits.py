@@ -62,7 +62,7 @@ from server.graphql.plan import make_plan  # noqa: E402
 from server.graphql.query import SCHEMA_TYPES, Query  # noqa: E402
 from server.graphql.types import Context  # noqa: E402
 from server.graphql.view import graphql_routes  # noqa: E402
-from server.state import SnapshotHolder  # noqa: E402
+from server.ops.state import SnapshotHolder  # noqa: E402
 
 CHECK_GUEST = ROOT / "server" / "static" / "graphiql" / "operations" / "CheckGuest.graphql"
 SYSTEMS = ["Windows XP", "windows server 2008", "Windws XP", "SUSE Linux Enterprise Server 10", "ウィンドウズ"]

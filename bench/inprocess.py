@@ -34,12 +34,12 @@ sys.path.insert(0, str(ROOT))
 from graph.build import build_snapshot
 from graph.layout import DataLayout
 from server.app import create_app
-from server.config import Config
 from server.graphql import execution, view
 from server.graphql.types import Context
-from server.logs import configure
+from server.ops.config import Config
+from server.ops.logs import configure
+from server.ops.state import SnapshotHolder
 from server.sparql import engine, jobs, workers
-from server.state import SnapshotHolder
 
 SELECT = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 SELECT ?thing ?label WHERE {

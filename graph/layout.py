@@ -62,7 +62,7 @@ def _configured_base() -> str:
     try:
         return base_iri()
     except BaseIRIError:
-        # Never served like this: `hvkg` and server.config.Config.from_env refuse the value with its message
+        # Never served like this: `hvkg` and server.ops.config.Config.from_env refuse the value with its message
         # before anything loads. Importing must not fail, or the refusal would be a traceback.
         return DEFAULT_BASE
 

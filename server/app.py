@@ -2,7 +2,7 @@
 
 The snapshot is built in a worker thread after the server starts listening, so /healthz can say 503
 ("loading") until the graph is loaded and valid, and the reason if it is not. A SIGHUP (`hvkg reload`) builds
-a new snapshot the same way and swaps it in whole, or keeps the old one and says why (server.reload).
+a new snapshot the same way and swaps it in whole, or keeps the old one and says why (server.ops.reload).
 
 /healthz answers anyone, so the reason it gives names only the file and line of each problem and its rule
 (`public_reason`), never the data: a Turtle syntax error's message quotes the text around the error. The whole
@@ -36,9 +36,9 @@ from graph.build import build_snapshot
 from graph.layout import DataLayout
 from graph.problems import InvalidGraph, Problem
 from graph.snapshot import Snapshot
-from server.metrics import Metrics, metrics_endpoint
-from server.middleware import RequestMiddleware, secured
-from server.reload import (
+from server.ops.metrics import Metrics, metrics_endpoint
+from server.ops.middleware import RequestMiddleware, secured
+from server.ops.reload import (
     Reloader,
     install_sighup,
     is_spawned_worker,
@@ -46,8 +46,8 @@ from server.reload import (
     remove_pid_file,
     write_pid_file,
 )
-from server.state import SnapshotHolder
-from server.supervisor import die_with_parent
+from server.ops.state import SnapshotHolder
+from server.ops.supervisor import die_with_parent
 
 log = logging.getLogger("hvkg")
 
@@ -223,7 +223,7 @@ def create_app(
 ) -> Starlette:
     """The app over `layout`'s data. `service=True` (server.main) makes it the process's server: SIGHUP
     reloads, `pid_file` names the process for `hvkg reload`, and a worker of `--workers N` loads its first
-    snapshot before it reports ready (see server.reload)."""
+    snapshot before it reports ready (see server.ops.reload)."""
     layout = layout or DataLayout()
     holder = holder or SnapshotHolder()
     metrics = Metrics()

@@ -521,10 +521,10 @@ def cmd_query(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.config import Config
-    from server.http_limits import BoundedHttpToolsProtocol, HTTPLimits
-    from server.logs import uvicorn_log_config
-    from server.supervisor import metrics_directory, pid_file
+    from server.ops.config import Config
+    from server.ops.http_limits import BoundedHttpToolsProtocol, HTTPLimits
+    from server.ops.logs import uvicorn_log_config
+    from server.ops.supervisor import metrics_directory, pid_file
 
     if args.data:
         os.environ["HVKG_DATA"] = str(args.data.resolve())
@@ -538,7 +538,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
-            # request heads bounded in size and time, clients that do not read disconnected (server.http_limits)
+            # request heads bounded in size and time, clients that do not read disconnected (server.ops.http_limits)
             http=BoundedHttpToolsProtocol,
             log_config=uvicorn_log_config(config),
             log_level=config.log_level,
@@ -558,7 +558,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
-    from server.reload import signal_reload
+    from server.ops.reload import signal_reload
 
     return signal_reload(args.pid)
 

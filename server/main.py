@@ -1,6 +1,6 @@
 """The ASGI application that `hvkg serve` runs: `server.main:app` (importable by any ASGI server).
 
-Importing it configures the process from the environment (server.config): the data, the log format, the pid
+Importing it configures the process from the environment (server.ops.config): the data, the log format, the pid
 file that `hvkg reload` reads. It is the service's app: SIGHUP reloads the graph.
 """
 
@@ -10,8 +10,8 @@ import contextlib
 import signal
 
 from server.app import create_app
-from server.config import Config
-from server.logs import configure
+from server.ops.config import Config
+from server.ops.logs import configure
 
 # Until the app's lifespan takes SIGHUP over (a reload), a SIGHUP must not end the process, which is what it
 # does by default: `hvkg reload` may come while a worker is still starting.

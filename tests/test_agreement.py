@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 
 from graph.snapshot import Snapshot
 from server.graphql.view import graphql_routes
+from server.ops.state import SnapshotHolder
 from server.sparql.protocol import close, sparql_routes
-from server.state import SnapshotHolder
 
 SPARQL = """PREFIX hv: <https://hyperv-kg.example.org/id/ontology/>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>

@@ -15,7 +15,7 @@ from graph.problems import InvalidGraph
 from graph.snapshot import Snapshot
 from graph.validation import messages_in
 from server.app import load_into
-from server.state import SnapshotHolder
+from server.ops.state import SnapshotHolder
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -23,11 +23,11 @@ from server.graphql import execution
 from server.graphql.cache import AnswerCache
 from server.graphql.execution import prepare
 from server.graphql.view import graphql_routes
+from server.ops.state import SnapshotHolder
 from server.sparql.config import SPARQLConfig
 from server.sparql.engine import oxigraph_may_answer
 from server.sparql.jobs import QueryJob
 from server.sparql.protocol import SPARQLEndpoint
-from server.state import SnapshotHolder
 from tests.live import serve
 
 ROW_08 = "hv:maxVirtualProcessors 2 ;\n    hv:rowNumber 8 ;"  # Windows XP SP3 (x86): at most 2

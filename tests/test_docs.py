@@ -23,7 +23,7 @@ from graph.paths import io_path
 from graph.snapshot import Snapshot
 from graph.tables import local_id
 from server.app import create_app
-from server.state import SnapshotHolder
+from server.ops.state import SnapshotHolder
 from server.web.docs import build_site, write_site
 from server.web.docs_links import anchor
 

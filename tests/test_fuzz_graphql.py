@@ -23,7 +23,7 @@ from schemathesis.generation.case import Case
 from graph.layout import ROOT
 from graph.snapshot import Snapshot
 from server.app import create_app
-from server.state import SnapshotHolder
+from server.ops.state import SnapshotHolder
 from tests.live import serve
 
 EXAMPLES = int(os.environ.get("HVKG_FUZZ_EXAMPLES", "60"))

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from graph.snapshot import Snapshot
 from server.app import create_app
-from server.state import SnapshotHolder
+from server.ops.state import SnapshotHolder
 from tests.live import serve
 
 EXAMPLES = int(os.environ.get("HVKG_FUZZ_EXAMPLES", "60"))

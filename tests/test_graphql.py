@@ -31,7 +31,7 @@ from server.graphql import view
 from server.graphql.limits import MAX_ALIASES, MAX_BODY_BYTES, MAX_DEPTH, MAX_TOKENS
 from server.graphql.query import sdl
 from server.graphql.view import graphql_routes
-from server.state import SnapshotHolder
+from server.ops.state import SnapshotHolder
 from tests import contract
 from tests.contract import CONTRACT_CHECK, EXAMPLES, OPERATIONS, pending_example, pending_operation, xfail_if_pending
 from tests.live import serve

@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 
 from graph.build import build_snapshot
 from server.graphql.view import graphql_routes
-from server.state import SnapshotHolder
+from server.ops.state import SnapshotHolder
 from tests.browser import run_chromium
 from tests.live import serve
 

@@ -29,7 +29,7 @@ from graph.layout import BASE
 from graph.snapshot import Snapshot
 from server.graphql.limits import MAX_ALIASES
 from server.graphql.view import graphql_routes
-from server.state import SnapshotHolder
+from server.ops.state import SnapshotHolder
 from tests.live import serve
 
 ROOT = Path(__file__).resolve().parents[1]

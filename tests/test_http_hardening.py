@@ -38,8 +38,8 @@ from starlette.types import ASGIApp, Message
 from graph.layout import ROOT, DataLayout
 from graph.snapshot import Snapshot
 from server.app import create_app
-from server.reload import is_server_command, read_pid_file
-from server.state import SnapshotHolder
+from server.ops.reload import is_server_command, read_pid_file
+from server.ops.state import SnapshotHolder
 from server.web.docs import build_site
 from tests.live import serve as serve_in_thread
 from tests.test_reload import Server, free_port, serve

@@ -21,10 +21,10 @@ from starlette.testclient import TestClient
 from graph.layout import ROOT
 from graph.snapshot import Snapshot
 from server.app import create_app
-from server.config import VARIABLES, Config, ConfigError, default_pid_file
-from server.logs import JSONFormatter, LineHandler, configure, formatter, new_request_id, write_access
+from server.ops.config import VARIABLES, Config, ConfigError, default_pid_file
+from server.ops.logs import JSONFormatter, LineHandler, configure, formatter, new_request_id, write_access
+from server.ops.state import SnapshotHolder
 from server.sparql.config import SPARQLConfig
-from server.state import SnapshotHolder
 from tests.test_reload import serve
 
 OPERATIONS_DOC = ROOT / "docs" / "operations.md"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import anyio
 import pytest
@@ -17,19 +18,10 @@ from starlette.testclient import TestClient
 from graph.layout import ROOT, DataLayout
 from graph.snapshot import Snapshot
 from server.app import create_app
-from server.metrics import (
-    BUCKETS,
-    KNOWN_OPERATIONS,
-    REJECTED,
-    TIMED_OUT,
-    Metrics,
-    exposition,
-    graphql_operation,
-    label_values,
-    sparql_form,
-)
-from server.reload import Reloader
-from server.state import SnapshotHolder
+from server.ops.labels import KNOWN_OPERATIONS, graphql_operation, known_operations, sparql_form
+from server.ops.metrics import BUCKETS, REJECTED, TIMED_OUT, Metrics, exposition, label_values
+from server.ops.reload import Reloader
+from server.ops.state import SnapshotHolder
 from tests.test_metrics_workers import promtool_check
 
 CHECK_GUEST = (ROOT / "server" / "static" / "graphiql" / "operations" / "CheckGuest.graphql").read_text()
@@ -307,3 +299,10 @@ def test_every_request_recorded_is_in_the_exposition_once(records: list[tuple[st
     assert timeouts == sum(status == TIMED_OUT for _, _, status, _ in records)
     refused = sum(label_values(lines, "hvkg_rejections_total").values())
     assert refused == sum(status in REJECTED and interface != "health" for interface, _, status, _ in records)
+
+
+def test_the_portal_operations_are_read_from_files_that_exist(tmp_path: Path) -> None:
+    """A moved module once looked for them in a folder that was not there and counted every portal as "other"."""
+    assert {"CheckGuest", "IntrospectionQuery"} <= KNOWN_OPERATIONS
+    with pytest.raises(FileNotFoundError):
+        known_operations(tmp_path)

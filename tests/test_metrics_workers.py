@@ -23,8 +23,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from graph.layout import ROOT
-from server.metrics import MULTIPROC_DIR, forget_ended_workers, label_values, process_running
-from server.supervisor import metrics_directory
+from server.ops.metrics import MULTIPROC_DIR, forget_ended_workers, label_values, process_running
+from server.ops.supervisor import metrics_directory
 from tests.test_reload import Server, serve
 
 CHECK_GUEST = (ROOT / "server" / "static" / "graphiql" / "operations" / "CheckGuest.graphql").read_text()
@@ -83,7 +83,8 @@ def directory_of(worker: int) -> Path:
     )
     given = environ.get(MULTIPROC_DIR.encode())
     assert given is not None, (
-        f"worker {worker} has no {MULTIPROC_DIR}: `hvkg serve` runs uvicorn inside server.supervisor.metrics_directory"
+        f"worker {worker} has no {MULTIPROC_DIR}: "
+        "`hvkg serve` runs uvicorn inside server.ops.supervisor.metrics_directory"
     )
     return Path(given.decode())
 
@@ -198,7 +199,7 @@ def test_two_workers_count_together_and_counters_never_go_back(tmp_path: Path) -
 
 WORKER = """
 import os, sys
-from server.metrics import Metrics
+from server.ops.metrics import Metrics
 print(os.getpid(), flush=True)
 metrics = Metrics()
 assert metrics.directory is not None, "not in the multiprocess mode"

@@ -27,12 +27,12 @@ from graph.layout import BASE, ROOT
 from graph.named_graphs import EDITORIAL, ONTOLOGY, assign, serialize
 from graph.nodes import ARTICLE, Basis, NodeStatement, node
 from graph.snapshot import Snapshot
+from server.ops.state import SnapshotHolder
 from server.sparql.config import SPARQLConfig
 from server.sparql.dataset import GRAPH_IRI
 from server.sparql.engine import _WorkerData
 from server.sparql.jobs import QueryJob
 from server.sparql.protocol import SPARQLEndpoint
-from server.state import SnapshotHolder
 from tests.live import serve
 
 NOTES = BASE + "doc-external-facts"

@@ -11,7 +11,7 @@ import pytest
 from graph.build import build_snapshot, cache_key
 from graph.layout import DataLayout
 from graph.named_graphs import filed, named_graphs_setting, wanted
-from server.config import Config, ConfigError
+from server.ops.config import Config, ConfigError
 
 
 @pytest.mark.parametrize(

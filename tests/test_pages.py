@@ -10,7 +10,7 @@ from graph.build import build_snapshot
 from graph.layout import BASE, DataLayout
 from graph.snapshot import Snapshot
 from server.app import create_app
-from server.state import SnapshotHolder
+from server.ops.state import SnapshotHolder
 
 
 def client_for(snapshot: Snapshot) -> TestClient:

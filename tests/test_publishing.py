@@ -30,8 +30,8 @@ from graph.snapshot import Snapshot
 from graph.tables import local_id
 from server.app import create_app
 from server.cli import main
-from server.config import VARIABLES, Config, ConfigError
-from server.state import SnapshotHolder
+from server.ops.config import VARIABLES, Config, ConfigError
+from server.ops.state import SnapshotHolder
 from server.web.docs import build_site
 from tests.live import serve
 

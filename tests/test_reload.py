@@ -1,7 +1,7 @@
 """Reload without downtime, on a real `hvkg serve` over a private copy of the data.
 
 The server never writes the data; the tests edit their copy, then ask for a reload (SIGHUP through
-`server.reload.signal_reload`, which `hvkg reload` runs) and wait for /metrics to count it.
+`server.ops.reload.signal_reload`, which `hvkg reload` runs) and wait for /metrics to count it.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 
 from graph.layout import ROOT
-from server.metrics import label_values
-from server.reload import signal_reload
+from server.ops.metrics import label_values
+from server.ops.reload import signal_reload
 
 PRODUCTS = "products.ttl"
 ESX_LABEL = '"VMware ESX"@en , "VMware ESX"@ja'

@@ -10,7 +10,7 @@ import pytest
 
 from graph.snapshot import Snapshot
 from server.app import create_app
-from server.state import SnapshotHolder
+from server.ops.state import SnapshotHolder
 from tests.browser import run_chromium
 from tests.live import serve
 

@@ -28,6 +28,7 @@ from starlette.applications import Starlette
 
 from graph.snapshot import Snapshot
 from server import cli
+from server.ops.state import SnapshotHolder
 from server.sparql.config import SPARQLConfig
 from server.sparql.engine import _prepare_worker
 from server.sparql.gate import inspect
@@ -35,7 +36,6 @@ from server.sparql.lexer import DEFAULT_MAX_NESTING, OXIGRAPH_MAX_TOKENS, Refuse
 from server.sparql.protocol import SPARQLEndpoint
 from server.sparql.screen import screen
 from server.sparql.workers import WorkerPool
-from server.state import SnapshotHolder
 from tests.live import serve
 
 EXAMPLES = int(os.environ.get("HVKG_FUZZ_EXAMPLES", "60"))

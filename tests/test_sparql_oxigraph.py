@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from rdflib import RDFS, Graph, Literal, Namespace, URIRef
 from starlette.applications import Starlette
 
+from server.ops.state import SnapshotHolder
 from server.sparql.config import SPARQLConfig
 from server.sparql.gate import inspect
 from server.sparql.protocol import SPARQLEndpoint
-from server.state import SnapshotHolder
 from tests.live import serve
 
 ID = Namespace("https://hyperv-kg.example.org/id/")

@@ -28,12 +28,12 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 
 from graph.snapshot import Snapshot
-from server.negotiation import negotiate
+from server.ops.negotiation import negotiate
+from server.ops.state import SnapshotHolder
 from server.sparql.config import SPARQLConfig
 from server.sparql.dataset import GRAPH_IRI
 from server.sparql.formats import GRAPH_OFFERS, RESULT_OFFERS
 from server.sparql.protocol import SPARQLEndpoint, close, sparql_routes
-from server.state import SnapshotHolder
 from tests.live import serve
 
 ID = Namespace("https://hyperv-kg.example.org/id/")

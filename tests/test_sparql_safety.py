@@ -25,10 +25,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from server.ops.state import SnapshotHolder
 from server.sparql.config import SPARQLConfig
 from server.sparql.dataset import GRAPH_IRI
 from server.sparql.protocol import SPARQLEndpoint
-from server.state import SnapshotHolder
 from tests.live import serve
 
 ID = Namespace("https://hyperv-kg.example.org/id/")

@@ -39,12 +39,12 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from graph.layout import ROOT
+from server.ops.state import SnapshotHolder
 from server.sparql import processes
 from server.sparql import wall as sparql_wall
 from server.sparql.config import SPARQLConfig
 from server.sparql.protocol import SPARQLEndpoint
 from server.sparql.workers import PoolBusy, WorkerFailed, WorkerPool, WorkerTimeout
-from server.state import SnapshotHolder
 from tests.live import serve
 
 ID = Namespace("https://hyperv-kg.example.org/id/")

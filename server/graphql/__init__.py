@@ -23,6 +23,6 @@ The schema modules import in one direction (types < nodes < facts < tables < pro
 imports one that imports it. The HTTP side: errors < limits < plan < execution < cache, ide < view.
 
 What the package may import: graph/* (question functions, model, snapshot, layout) and the shared server
-modules (server.endpoint, server.logs, server.metrics, server.state, server.config); never server.sparql*,
-server.web or another adapter's internals.
+modules (server.ops: endpoint, logs, metrics, state, config); never server.sparql*, server.web or another
+adapter's internals.
 """

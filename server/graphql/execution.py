@@ -26,7 +26,7 @@ from server.graphql.limits import check_limits, parse_within_limits
 from server.graphql.plan import Plan, make_plan, run_plan
 from server.graphql.query import SCHEMA_TYPES, Query
 from server.graphql.types import Context
-from server.metrics import graphql_operation
+from server.ops.labels import graphql_operation
 
 
 class _ExecutionSchema(strawberry.Schema):
@@ -54,7 +54,7 @@ class Prepared:
     errors: list[dict[str, Any]] | None = None
     # Only checkGuest / checkHost at the root: small, bounded work that runs on the event loop (no thread hop).
     quick: bool = False
-    # The operation's label in /metrics and the access line (server.metrics.graphql_operation).
+    # The operation's label in /metrics and the access line (server.ops.labels.graphql_operation).
     label: str = "other"
     # How to execute it without graphql-core's general executor (server.graphql.plan), when it can be.
     plan: Plan | None = None

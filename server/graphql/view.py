@@ -21,15 +21,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from server.endpoint import Endpoint
 from server.graphql.cache import AnswerCache
 from server.graphql.errors import RequestError, error, internal, reject
 from server.graphql.execution import GraphQLRequest, execute, internal_error_in, prepare
 from server.graphql.ide import STATIC, ide_page
 from server.graphql.limits import MAX_BODY_BYTES
 from server.graphql.types import Context
-from server.logs import request_id_of
-from server.state import SnapshotHolder
+from server.ops.endpoint import Endpoint
+from server.ops.logs import request_id_of
+from server.ops.state import SnapshotHolder
 
 log = logging.getLogger(__name__)
 

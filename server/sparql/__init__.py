@@ -18,10 +18,10 @@ What it owns, by module, in the order a query meets them:
     dataset    FROM / FROM NAMED / default-graph-uri / named-graph-uri: which graphs a query reads
     formats    media types and the writers of SELECT, ASK and graph results
 
-What it may import: graph/* (the snapshot, the named graphs), and the server's shared modules: server.config,
-server.endpoint, server.logs, server.metrics, server.negotiation, server.state. Never another adapter's
-internals (server.graphql, server.web). Names with a leading underscore are the package's own:
-imported between its modules and by its tests, by nobody else.
+What it may import: graph/* (the snapshot, the named graphs), and the server's shared modules in server.ops: config,
+endpoint, logs, metrics, negotiation, state. Never another adapter's internals (server.graphql, server.web).
+Names with a leading underscore are the package's own: imported between its modules and by its tests, by nobody
+else.
 """
 
 from __future__ import annotations

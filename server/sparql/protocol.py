@@ -28,10 +28,10 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from graph.named_graphs import describe as describe_graphs
-from server.endpoint import Endpoint
-from server.logs import request_id_of
-from server.metrics import sparql_form
-from server.negotiation import negotiate, parse_accept, quality
+from server.ops.endpoint import Endpoint
+from server.ops.labels import sparql_form
+from server.ops.logs import request_id_of
+from server.ops.negotiation import negotiate, parse_accept, quality
 from server.sparql.config import SnapshotLike, SPARQLConfig
 from server.sparql.dataset import GRAPH_IRI, ID_BASE, check_graph_iri, held_graphs
 from server.sparql.engine import _import_rdflib_sparql, _prepare_worker
@@ -59,7 +59,7 @@ from server.sparql.workers import (
 
 if TYPE_CHECKING:
     from graph.snapshot import Snapshot
-    from server.state import SnapshotHolder
+    from server.ops.state import SnapshotHolder
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ class SPARQLEndpoint:
             return await self._describe(request)
         if len(queries) > 1:
             _refuse(400, "Give exactly one query parameter.", "query パラメーターは一つだけ指定してください。")
-        # The label of this request in /metrics and the access line (server.middleware).
+        # The label of this request in /metrics and the access line (server.ops.middleware).
         scope["hvkg.operation"] = sparql_form(queries[0])
         return await self._query(request, request_id, queries[0], params)
 

@@ -31,7 +31,7 @@ import os
 import platform
 import socket
 
-from server.metrics import report_network_wall
+from server.ops.metrics import report_network_wall
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ The templates and static files stay in server/templates/ and server/static/ (the
 point there).
 
 What it may import: graph/* (question functions, model, snapshot, layout) and the shared server modules
-(server.state, server.negotiation, and the ops modules: server.config, server.logs, server.metrics,
-server.endpoint). Never server.graphql* or server.sparql* internals. Content negotiation stays in
-server/negotiation.py, shared with server.sparql: in this room it would make the SPARQL adapter import
+(server.ops.state, server.ops.negotiation, and the ops modules: server.ops.config, server.ops.logs, server.ops.metrics,
+server.ops.endpoint). Never server.graphql* or server.sparql* internals. Content negotiation stays in
+server/ops/negotiation.py, shared with server.sparql: in this room it would make the SPARQL adapter import
 the web adapter, which the independence contract of pyproject.toml forbids.
 """

@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 from graph.model import BadInput
 from graph.snapshot import Snapshot
 from graph.tables import local_id
-from server.state import SnapshotHolder
+from server.ops.state import SnapshotHolder
 from server.web.docs_links import Links, resource_path
 from server.web.docs_pages import helpers, pages, svg_files
 from server.web.docs_site import Site

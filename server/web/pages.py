@@ -4,7 +4,7 @@ The page reads one precomputed Description (graph.describe); the whole graph is 
 is rendered by `render_page`, the one render function the static docs (server.web.docs) use as well: the same
 templates and the same base layout, with a `Links` that points to /id/... here and to relative files there.
 
-What /id/NAME answers, for every Accept (each answer says `Vary: Accept`, server.middleware):
+What /id/NAME answers, for every Accept (each answer says `Vary: Accept`, server.ops.middleware):
 - a renamed IRI (dcterms:isReplacedBy in the data, graph/facts/deprecated.ttl) redirects, 308, to its
   replacement's /id/ path: before negotiation, so an RDF client and a browser both follow it;
 - the ontology's IRI (/id/ontology) is the whole vocabulary: its header and every term under the vocabulary
@@ -47,8 +47,8 @@ from graph.model import Text, text
 from graph.named_graphs import serialize as serialize_quads
 from graph.snapshot import Snapshot
 from graph.tables import local_id
-from server.negotiation import negotiate
-from server.state import SnapshotHolder
+from server.ops.negotiation import negotiate
+from server.ops.state import SnapshotHolder
 from server.web.docs_links import Links
 from server.web.docs_text import LANGUAGE_NAMES, as_of, translator
 

@@ -11,15 +11,12 @@ What is counted:
     hvkg_snapshot_*, process_*, hvkg_process_info                the answering process: its graph and itself
 
 With `hvkg serve --workers N` each worker writes its counts to files of its own in a directory that the
-supervisor makes for the run (server.supervisor.metrics_directory, $PROMETHEUS_MULTIPROC_DIR), and a scrape,
+supervisor makes for the run (server.ops.supervisor.metrics_directory, $PROMETHEUS_MULTIPROC_DIR), and a scrape,
 whichever worker answers it, adds up every worker's files (prometheus_client's multiprocess mode), so counters
 never go back between scrapes. A single process (no such directory) counts in memory. The snapshot's and the
 process's gauges are the answering process's, read when it is scraped (`ThisProcess` says why).
 
-Labels stay few: `interface` is graphql, sparql, page, download, health, metrics or other; `operation` the GraphQL
-operationName of a portal's operation ("other"; "anonymous" when unnamed), the SPARQL query form (select, ask,
-construct, describe, update, other; "description" for the service description and query page) or "page" (/id/,
-/docs); server.middleware counts, the operation named by the adapter or read by `operation_of`.
+Labels stay few: `interface` and `operation` (server.ops.labels); server.ops.middleware counts.
 """
 
 from __future__ import annotations
@@ -31,7 +28,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.util import Finalize
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 from prometheus_client import (
     CollectorRegistry,
@@ -46,9 +42,8 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Scope
 
-from server.state import SnapshotHolder
+from server.ops.state import SnapshotHolder
 
 # prometheus_client's variable (its documented name): set by `hvkg serve --workers N` for its workers.
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -61,85 +56,6 @@ TIMED_OUT = 504
 # multiprocess collector makes none, and neither does the single process then.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
-OPERATIONS_DIR = Path(__file__).resolve().parent / "static" / "graphiql" / "operations"
-_OPERATION = re.compile(r"(?:^|[\s{}])(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
-
-
-def known_operations(directory: Path = OPERATIONS_DIR) -> frozenset[str]:
-    """The portals' operation names (the GraphiQL tabs mirror shared/contract/operations), and introspection."""
-    names = {"IntrospectionQuery"}
-    for path in sorted(directory.glob("*.graphql")):
-        names.update(_OPERATION.findall(path.read_text(encoding="utf-8")))
-    return frozenset(names)
-
-
-KNOWN_OPERATIONS = known_operations()
-
-
-# --- what a request is ----------------------------------------------------------------------------------------
-
-
-def interface_of(path: str) -> str:
-    if path == "/graphql" or path.startswith("/graphql/"):
-        return "graphql"
-    if path in ("/sparql", "/sparql/"):
-        return "sparql"
-    if path.startswith(("/id/", "/docs")):
-        return "page"
-    if path.startswith("/download/"):
-        return "download"
-    if path == "/healthz":
-        return "health"
-    if path == "/metrics":
-        return "metrics"
-    return "other"
-
-
-def graphql_operation(operation_name: object, query: object) -> str:
-    """The label for one GraphQL request: a known operation's name, "anonymous", or "other"."""
-    if isinstance(operation_name, str) and operation_name:
-        return operation_name if operation_name in KNOWN_OPERATIONS else "other"
-    if not isinstance(query, str):
-        return "other"
-    names = _OPERATION.findall(query)
-    if len(names) == 1:
-        return names[0] if names[0] in KNOWN_OPERATIONS else "other"
-    if not names and query.lstrip().startswith(("{", "query", "#")):
-        return "anonymous"
-    return "other"
-
-
-_IRI = re.compile(r"<[^<>\s]*>")
-_COMMENT = re.compile(r"#[^\n]*")
-_STRING = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
-_FORM = re.compile(r"(?<![\w:?$])(select|ask|construct|describe)(?![\w:])", re.IGNORECASE)
-_UPDATE = re.compile(r"(?<![\w:?$])(insert|delete|load|clear|drop|create|add|move|copy)(?![\w:])", re.IGNORECASE)
-
-
-def iris_and_strings_emptied(text: str) -> str:
-    """SPARQL text with every IRI and quoted string emptied (`<>`, `""`): a `#` left in it starts a comment."""
-    return _STRING.sub('""', _IRI.sub("<>", text))
-
-
-def sparql_form(text: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE (lower-case), "update", or "other": the first keyword after the prologue."""
-    bare = _COMMENT.sub(" ", iris_and_strings_emptied(text))
-    found = _FORM.search(bare)
-    update = _UPDATE.search(bare)
-    if update is not None and (found is None or update.start() < found.start()):
-        return "update"
-    return found.group(1).lower() if found else "other"
-
-
-def sparql_operation(query_string: bytes) -> str:
-    """The label of a GET: the form of its `query`, "update", or "description" (no query)."""
-    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
-    if any(key == "update" for key, _ in pairs):
-        return "update"
-    query = next((value for key, value in pairs if key == "query"), None)
-    return "description" if query is None else sparql_form(query)
-
-
 # --- the counts -----------------------------------------------------------------------------------------------
 
 
@@ -147,7 +63,7 @@ def shared_directory() -> Path | None:
     """The directory this process writes its counts to, beside the other workers'; None: it counts in memory.
 
     prometheus_client chooses once, when it is first imported, from $PROMETHEUS_MULTIPROC_DIR: the workers of
-    `hvkg serve --workers N` are spawned with it set (server.supervisor.metrics_directory); a single process,
+    `hvkg serve --workers N` are spawned with it set (server.ops.supervisor.metrics_directory); a single process,
     and the supervisor, which imported this module before it set the variable, are not."""
     if values.ValueClass is values.MutexValue:
         return None
@@ -185,7 +101,7 @@ class Metrics:
                                        registry=own)  # fmt: skip
         self._last_reload: Gauge | None = None  # made by the first reload: no sample before there was one
         # The children of each label set met, so that a request costs two dict look-ups, not prometheus_client's
-        # label checks (the label sets are few: see server.middleware and the module's docstring).
+        # label checks (the label sets are few: see server.ops.middleware and the module's docstring).
         self._counted: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self._in_flight_now = 0
         self._in_flight.set(0)  # in a worker's file, a reused pid may find an ended process's value
@@ -203,7 +119,7 @@ class Metrics:
 
     @in_flight.setter
     def in_flight(self, value: int) -> None:
-        # server.middleware counts `metrics.in_flight += 1` and `-= 1` around each request
+        # server.ops.middleware counts `metrics.in_flight += 1` and `-= 1` around each request
         self._in_flight_now = value
         self._in_flight.set(value)
 
@@ -301,7 +217,7 @@ class ThisProcess:
     """The gauges of the process that answers the scrape, read from it then, in either mode.
 
     They are not written to the shared directory: the snapshot's age grows with the clock, not with a write;
-    a snapshot is swapped in by server.state, which tells this module nothing (the first load is no reload),
+    a snapshot is swapped in by server.ops.state, which tells this module nothing (the first load is no reload),
     so a worker's file would lag behind its snapshot; and during a reload which snapshot each worker serves is
     the question, answered one worker per scrape with `hvkg_process_info` naming it. Gauges may differ from
     one scrape to the next; only counters must not go back. `hvkg_snapshot_generation` is a gauge for that
@@ -364,30 +280,6 @@ def metrics_endpoint(metrics: Metrics, holder: SnapshotHolder) -> Callable[[Requ
         return Response(exposition(metrics, holder), media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
 
     return endpoint
-
-
-# --- labels for server.middleware ---------------------------------------------------------------------------
-
-
-def operation_of(scope: Scope, interface: str, path: str) -> str:
-    """The operation label of a request its adapter did not name (see server.middleware)."""
-    query_string: bytes = scope.get("query_string", b"")
-    posted = scope.get("method") == "POST"
-    if interface == "graphql":
-        if path != "/graphql":
-            return "static"
-        if posted:
-            return "other"  # refused before its document was read (size, media type, JSON)
-        params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-        if "query" not in params:
-            return "ide"
-        return graphql_operation(params.get("operationName"), params.get("query"))
-    if interface == "sparql":
-        # The endpoint names every request it reads; one it refused before (media type, size) is "other".
-        return "other" if posted else sparql_operation(query_string)
-    if interface == "page":
-        return "page"
-    return {"download": "download", "health": "healthz", "metrics": "metrics"}.get(interface, "other")
 
 
 def label_values(lines: Iterable[str], name: str) -> dict[str, float]:

@@ -12,13 +12,13 @@ failed with "address in use" or ran beside them.
 - `pid_file()`, around uvicorn in `hvkg serve`: the supervisor (or the one process) writes its pid as it starts,
   replacing whatever an earlier server left, and removes it when it exits cleanly. A file left by a killed server
   names a process that is gone, or a pid since reused by another program: `hvkg reload` says so and signals
-  nothing (server.reload).
+  nothing (server.ops.reload).
 - `metrics_directory(workers)`, around uvicorn in `hvkg serve --workers N` (N > 1): the directory where each
-  worker keeps its counts for /metrics (prometheus_client's multiprocess mode, server.metrics), named to the
+  worker keeps its counts for /metrics (prometheus_client's multiprocess mode, server.ops.metrics), named to the
   workers in $PROMETHEUS_MULTIPROC_DIR, which they inherit when spawned. A new one per run (or the one the
   variable names, emptied of an earlier run's files), removed when the supervisor exits: counts begin at 0
   with each run, as they do in one process. A worker that ends is `mark_process_dead` (by itself when it ends
-  cleanly, else at the next scrape: server.metrics.forget_ended_workers).
+  cleanly, else at the next scrape: server.ops.metrics.forget_ended_workers).
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ import threading
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 
-from server.metrics import MULTIPROC_DIR, process_running
-from server.reload import is_server_process, read_pid_file, remove_pid_file, write_pid_file
+from server.ops.metrics import MULTIPROC_DIR, process_running
+from server.ops.reload import is_server_process, read_pid_file, remove_pid_file, write_pid_file
 
 log = logging.getLogger("hvkg.supervisor")
 

@@ -1,6 +1,6 @@
 """Structured logs: one JSON object per line, each stamped with the id of the request it belongs to.
 
-server.middleware gives every HTTP request an id and keeps it in `request_id` (a context variable) while the
+server.ops.middleware gives every HTTP request an id and keeps it in `request_id` (a context variable) while the
 request runs, so that every log line written meanwhile carries it; it calls `write_access` once the response
 is sent.
 """
@@ -23,7 +23,7 @@ from typing import Any
 
 from starlette.types import Scope
 
-from server.config import Config
+from server.ops.config import Config
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("hvkg_request_id", default=None)
 
@@ -123,7 +123,7 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._write_kept()
 
     def write_line(self, line: str) -> None:
-        """An access line, formatted already (server.logs.write_access)."""
+        """An access line, formatted already (server.ops.logs.write_access)."""
         with self.lock or contextlib.nullcontext():
             self._kept.append(line + self.terminator)
             if len(self._kept) > 1:
@@ -163,7 +163,7 @@ def configure(config: Config) -> None:
 
     Called when the app is imported by the server process (server.main), after uvicorn set up its own logging:
     uvicorn's loggers lose their handlers and propagate to ours, and its access log gives way to the access line
-    of server.middleware, which knows the request id. Calling it again replaces the handler, never adds one.
+    of server.ops.middleware, which knows the request id. Calling it again replaces the handler, never adds one.
     """
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
@@ -194,12 +194,12 @@ def configure(config: Config) -> None:
 def uvicorn_log_config(config: Config) -> dict[str, Any]:
     """A `log_config` for uvicorn.run, so that the supervisor of `--workers N` writes the same format too."""
     formatter_spec: dict[str, Any] = (
-        {"()": "server.logs.JSONFormatter"} if config.log_format == "json" else {"format": TEXT_FORMAT}
+        {"()": "server.ops.logs.JSONFormatter"} if config.log_format == "json" else {"format": TEXT_FORMAT}
     )
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "server.logs._RequestIdFilter"}},
+        "filters": {"request_id": {"()": "server.ops.logs._RequestIdFilter"}},
         "formatters": {"default": formatter_spec},
         "handlers": {
             "default": {
@@ -227,7 +227,7 @@ def new_request_id() -> str:
 
 
 def request_id_of(scope: Scope) -> str:
-    """The id server.middleware gave this request (a new one for an app served without it)."""
+    """The id server.ops.middleware gave this request (a new one for an app served without it)."""
     rid = scope.get("hvkg.request_id")
     return rid if isinstance(rid, str) else new_request_id()
 
@@ -244,7 +244,7 @@ def incoming_request_id(scope: Scope) -> str | None:
 def write_access(
     scope: Scope, interface: str, operation: str, status: int, seconds: float, rid: str, answered_id: str | None
 ) -> None:
-    """The access line of one answered request (server.middleware calls it once the last byte is sent)."""
+    """The access line of one answered request (server.ops.middleware calls it once the last byte is sent)."""
     if access_log.disabled:
         return
     path: str = scope.get("path", "")

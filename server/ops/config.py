@@ -49,13 +49,13 @@ VARIABLES: tuple[Variable, ...] = (
         "$XDG_CACHE_HOME/hyperv-kg, else ~/.cache/hyperv-kg",
         "where validated snapshots are kept by content hash so a restart skips validation; `off`: no cache",
     ),
-    # prometheus_client's own variable (server.metrics, server.supervisor.metrics_directory).
+    # prometheus_client's own variable (server.ops.metrics, server.ops.supervisor.metrics_directory).
     Variable(
         "PROMETHEUS_MULTIPROC_DIR",
         "with --workers N: a new <tmp>/hvkg-metrics-<pid>-* per run, removed at exit",
         "where the workers keep their counts for /metrics, added up by every scrape; emptied at start",
     ),
-    # Read by server.http_limits.HTTPLimits.from_env(), in each server process.
+    # Read by server.ops.http_limits.HTTPLimits.from_env(), in each server process.
     Variable("HVKG_MAX_URL_BYTES", "262144", "longest request line (URL); longer gets 414"),
     Variable("HVKG_MAX_HEADER_BYTES", "65536", "request header fields in all; more gets 431"),
     Variable("HVKG_MAX_HEADERS", "100", "request header fields in number; more gets 431"),

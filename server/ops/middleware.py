@@ -4,14 +4,14 @@ and its body sent in pieces.
 `RequestMiddleware` gives the request an id (the client's `X-Request-Id` when it is a sane token, else a new
 one), keeps it in `scope["hvkg.request_id"]` for the adapters and in a context variable for every log line
 written meanwhile, answers it in `X-Request-Id`, and when the last body byte is sent counts the request in
-`server.metrics` and writes its access line (`server.logs`).
+`server.ops.metrics` and writes its access line (`server.ops.logs`).
 
 One middleware, not one per concern: each layer of ASGI wrapping costs a coroutine and a `send` closure per
 request, which at cached-answer speed is a fifth of the time (bench/README.md). It is pure ASGI: it never
 buffers a body. The label of a request (`interface`, `operation`) comes from the adapter that answered it
 when it knows (`scope["hvkg.operation"]`: the GraphQL adapter names the operation from the document it
 prepared anyway, the SPARQL endpoint from the query it read); otherwise from the path and the query string
-(`server.metrics.operation_of`): a request refused before its body was read is "other".
+(`server.ops.labels.operation_of`): a request refused before its body was read is "other".
 
 Security headers (`secured`) are added here, to every response, so that no page can forget them: a
 Content-Security-Policy that allows scripts, styles and connections from this server only and no inline script
@@ -25,7 +25,7 @@ GraphiQL and anyone else JSON), so that a cache never hands the HTML to an RDF c
 A body larger than `CHUNK` is sent in pieces of that size. uvicorn writes each `send` whole into the socket's
 buffer and waits for the buffer to drain only *before* the next one: one 40 MB answer to a client that reads
 nothing stayed in the server for good. In pieces, each waits until the client has taken the one before, and a
-client that takes nothing for HVKG_SEND_TIMEOUT seconds is disconnected (server.http_limits).
+client that takes nothing for HVKG_SEND_TIMEOUT seconds is disconnected (server.ops.http_limits).
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.logs import incoming_request_id, new_request_id, request_id, write_access
-from server.metrics import Metrics, interface_of, operation_of
+from server.ops.labels import interface_of, operation_of
+from server.ops.logs import incoming_request_id, new_request_id, request_id, write_access
+from server.ops.metrics import Metrics
 
 CHUNK = 64 * 1024
 PAGE_CSP = (

@@ -14,7 +14,7 @@
 - **A client that does not read.** When the socket's write buffer stays above its high-water mark for
   HVKG_SEND_TIMEOUT seconds (the client took nothing in that time), the connection is aborted: its buffer is
   freed and the request's task ends. With the middleware sending large bodies in 64 KiB pieces
-  (server.middleware), such a client holds at most a piece or two of its answer, and only that long.
+  (server.ops.middleware), such a client holds at most a piece or two of its answer, and only that long.
 
 A refusal is written by the protocol, below the app: after it the server shuts its side, keeps reading (and
 dropping) what the client still sends for LINGER seconds, then closes. Closing a socket with unread input
@@ -34,7 +34,7 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from server.config import ConfigError
+from server.ops.config import ConfigError
 
 log = logging.getLogger("hvkg.http")
 

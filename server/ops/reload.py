@@ -29,9 +29,9 @@ import anyio
 import anyio.to_thread
 
 from graph.layout import DataLayout
-from server.config import default_pid_file
-from server.metrics import Metrics
-from server.state import SnapshotHolder
+from server.ops.config import default_pid_file
+from server.ops.metrics import Metrics
+from server.ops.state import SnapshotHolder
 
 log = logging.getLogger("hvkg.reload")
 
