@@ -1,10 +1,10 @@
 """The graph's facts beyond the tables: rules, advice, the comparison, the downgrade right, storage notes,
 hardware requirements and the records from outside the article, each as a typed answer (graph.model).
 
-Read once per snapshot from its graph and tables and kept in snapshot.memo, as graph.verdicts keeps its index:
-a question is then a few dictionary lookups. Nothing is decided here that the data does not say: the words are
-the Turtle's (labels, definitions), the basis of a thing is graph.nodes' (its passages' documents), and which
-fact is about what is the data's own hv:about, hv:relatesToArticleFact and the rest.
+Read once per snapshot from its graph and tables and kept in snapshot.memo, as graph.verdict_index keeps the
+verdicts' index: a question is then a few dictionary lookups. Nothing is decided here that the data does not
+say: the words are the Turtle's (labels, definitions), the basis of a thing is graph.nodes' (its passages'
+documents), and which fact is about what is the data's own hv:about, hv:relatesToArticleFact and the rest.
 """
 
 from __future__ import annotations
