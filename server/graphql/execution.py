@@ -58,6 +58,8 @@ class Prepared:
     label: str = "other"
     # How to execute it without graphql-core's general executor (server.graphql.plan), when it can be.
     plan: Plan | None = None
+    # With errors: the status they call for whatever the media type (405: a mutation, never run by GET), or 200.
+    status: int = 200
 
 
 # strawberry's check, typed as graphql-core declares it
@@ -76,7 +78,7 @@ def prepare(query: str, operation_name: str | None) -> Prepared:
     try:
         return replace(_prepare(query, operation_name), label=label)
     except RequestError as err:
-        return Prepared(None, err.errors, label=label)
+        return Prepared(None, err.errors, label=label, status=err.status)
 
 
 def _prepare(query: str, operation_name: str | None) -> Prepared:
@@ -100,6 +102,7 @@ def _prepare(query: str, operation_name: str | None) -> Prepared:
             "BAD_REQUEST",
             f"Only queries are served: this service has no {kind} operations (it is read-only).",
             f"クエリのみ受け付けます。このサービスは読み取り専用で、{kind} 操作はありません。",
+            status=405,  # GraphQL over HTTP: a GET that names a mutation is 405; a POST keeps its media type's status
         )
     check_limits(document, operation)
     errors = validate(SCHEMA._schema, document, specified_rules)

@@ -1,5 +1,11 @@
 """GraphQL over HTTP at /graphql: JSON in and out, queries only, one operation per request.
 
+The answer's media type follows the GraphQL-over-HTTP spec: `application/graphql-response+json` when the client
+names it (at least as high as application/json), and then a request that runs nothing (parse, validation or
+variable errors) is a 400; otherwise `application/json`, where such errors are 200 as legacy clients expect.
+A request that is not well-formed (no query, not JSON, bad `variables` or `extensions`) is 400 either way, and a
+GET naming a mutation is 405. Answers vary on Accept.
+
 A request is read (GET query string or POST JSON, at most MAX_BODY_BYTES), answered from the AnswerCache
 when the same bytes were answered on this snapshot, else prepared and executed (server.graphql.execution)
 on the snapshot that `holder.current` held when the request arrived. Errors are server.graphql.errors';
@@ -29,6 +35,7 @@ from server.graphql.limits import MAX_BODY_BYTES
 from server.graphql.types import Context
 from server.ops.endpoint import Endpoint
 from server.ops.logs import request_id_of
+from server.ops.negotiation import parse_accept, quality
 from server.ops.state import SnapshotHolder
 
 log = logging.getLogger(__name__)
@@ -87,6 +94,11 @@ def _graphql_request(params: Mapping[str, object]) -> GraphQLRequest:
         variables = _json_value(variables, "`variables`", "`variables` ") if variables.strip() else None
     if variables is not None and not isinstance(variables, dict):
         raise _bad_request("`variables` must be a JSON object.", "`variables` は JSON オブジェクトにしてください。")
+    extensions = params.get("extensions")
+    if isinstance(extensions, str):  # GET sends them as a JSON string, like variables
+        extensions = _json_value(extensions, "`extensions`", "`extensions` ") if extensions.strip() else None
+    if extensions is not None and not isinstance(extensions, dict):
+        raise _bad_request("`extensions` must be a JSON object.", "`extensions` は JSON オブジェクトにしてください。")
     operation_name = params.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise _bad_request("`operationName` must be a string.", "`operationName` は文字列にしてください。")
@@ -152,8 +164,37 @@ def _encode(body: Mapping[str, Any]) -> bytes:
         return json.dumps(body, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
 
 
-def _respond(body: Mapping[str, Any], status: int, request_id: str) -> Response:
-    return JSONResponse(dict(body), status_code=status, headers={"X-Request-Id": request_id})
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+ALLOW = "GET, POST"
+
+
+def response_type(accept: str | None) -> str:
+    """application/graphql-response+json when the client names it at least as high as application/json; else
+    application/json (no Accept, */*, or only application/json: what legacy clients and curl send)."""
+    if not accept or "graphql-response" not in accept:
+        return JSON
+    ranges = parse_accept(accept)
+    wanted, specificity = quality(GRAPHQL_RESPONSE, ranges)
+    if specificity < 2 or wanted <= 0:
+        return JSON
+    return GRAPHQL_RESPONSE if wanted >= quality(JSON, ranges)[0] else JSON
+
+
+def error_status(prepared_status: int, method: str, media_type: str) -> int:
+    """The status of an answer that ran nothing (errors only), by the GraphQL-over-HTTP spec."""
+    if prepared_status == 405:
+        return 405 if method in ("GET", "HEAD") else (400 if media_type == GRAPHQL_RESPONSE else 200)
+    if prepared_status != 200:
+        return prepared_status
+    return 400 if media_type == GRAPHQL_RESPONSE else 200
+
+
+def _respond(body: Mapping[str, Any], status: int, request_id: str, media_type: str = JSON) -> Response:
+    headers = {"X-Request-Id": request_id, "Vary": "Accept"}
+    if status == 405:
+        headers["Allow"] = ALLOW
+    return JSONResponse(dict(body), status_code=status, headers=headers, media_type=media_type)
 
 
 def _wants_ide(request: Request) -> bool:
@@ -165,17 +206,20 @@ def _wants_ide(request: Request) -> bool:
 
 
 class _Answer(Response):
-    """A 200 JSON answer, encoded already: its headers written directly (Response's init builds them afresh)."""
+    """A JSON answer, encoded already: its headers written directly (Response's init builds them afresh)."""
 
-    def __init__(self, body: bytes, request_id: str) -> None:
+    def __init__(self, body: bytes, request_id: str, media_type: str = JSON, status: int = 200) -> None:
         self.body = body
-        self.status_code = 200
+        self.status_code = status
         self.background = None
         self.raw_headers = [
             (b"content-length", str(len(body)).encode()),
-            (b"content-type", b"application/json"),
+            (b"content-type", media_type.encode("latin-1")),
             (b"x-request-id", request_id.encode("latin-1")),
+            (b"vary", b"Accept"),
         ]
+        if status == 405:
+            self.raw_headers.append((b"allow", ALLOW.encode("latin-1")))
 
 
 def graphql_routes(holder: SnapshotHolder, answers: AnswerCache | None = None) -> list[BaseRoute]:
@@ -185,6 +229,7 @@ def graphql_routes(holder: SnapshotHolder, answers: AnswerCache | None = None) -
     async def endpoint(request: Request) -> Response:
         scope = request.scope
         request_id = request_id_of(scope)
+        media_type = response_type(request.headers.get("accept"))
         try:
             if _wants_ide(request):
                 return ide_page(request)
@@ -205,21 +250,25 @@ def graphql_routes(holder: SnapshotHolder, answers: AnswerCache | None = None) -
                         "The knowledge graph is not loaded yet; try again shortly.",
                         "ナレッジグラフをまだ読み込んでいます。しばらくしてから再度お試しください。",
                     )
-                    return _respond({"errors": [unavailable]}, 503, request_id)
+                    return _respond({"errors": [unavailable]}, 503, request_id, media_type)
                 context = Context(snapshot, request_id)
                 if prepared.quick:
                     body = execute(graphql_request, context)
                 else:
                     body = await run_in_threadpool(execute, graphql_request, context)
                 answer = _encode(body)
+                if "data" not in body:
+                    # Nothing ran: its status depends on the media type and the method, so it is not kept.
+                    status = error_status(prepared.status, request.method, media_type)
+                    return _Answer(answer, request_id, media_type, status)
                 if not internal_error_in(body) and answers.snapshot is snapshot:
                     answers.put(key, answer, prepared.label)
-            return _Answer(answer, request_id)
+            return _Answer(answer, request_id, media_type)
         except RequestError as err:
-            return _respond({"errors": err.errors}, err.status, request_id)
+            return _respond({"errors": err.errors}, err.status, request_id, media_type)
         except Exception:
             log.exception("request %s failed", request_id)
-            return _respond({"errors": [internal(request_id)]}, 500, request_id)
+            return _respond({"errors": [internal(request_id)]}, 500, request_id, media_type)
 
     return [
         Route("/graphql", Endpoint(endpoint), methods=["GET", "POST"], name="graphql"),
