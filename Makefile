@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test lint validate venv clean browser owl promtool screenshots shared
+.PHONY: serve test lint validate venv clean browser owl promtool node-tools screenshots shared
 
 venv: $(VENV)/.installed
 
@@ -62,7 +62,15 @@ promtool:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
 	  else echo "the metrics tests need promtool: sudo apt-get install prometheus"; exit 1; fi; }
 
-test: lint validate browser owl promtool
+# The Node tools the tests run against a live server (graphql-http's audit), at the versions of
+# tests/node/package-lock.json; npm ci again only when the lock file changes.
+node-tools: tests/node/node_modules/.installed
+
+tests/node/node_modules/.installed: tests/node/package.json tests/node/package-lock.json
+	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: lint validate browser owl promtool node-tools
 	$(BIN)/python -m pytest
 
 # The parts of ../shared that the tests read, mirrored byte for byte in tests/shared in the same layout (so the
