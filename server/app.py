@@ -1,5 +1,8 @@
 """The Starlette application: one snapshot holder, the adapters' routes, /healthz and /metrics.
 
+The adapters' routes are collected in `adapter_routes`; the front door at `/` is the web adapter's
+(server.web.front), which links to every other route.
+
 The snapshot is built in a worker thread after the server starts listening, so /healthz can say 503
 ("loading") until the graph is loaded and valid, and the reason if it is not. A SIGHUP (`hvkg reload`) builds
 a new snapshot the same way and swaps it in whole, or keeps the old one and says why (server.ops.reload).
@@ -25,6 +28,7 @@ from pathlib import Path
 import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
@@ -36,6 +40,7 @@ from graph.build import build_snapshot
 from graph.layout import DataLayout
 from graph.problems import InvalidGraph, Problem
 from graph.snapshot import Snapshot
+from server.ops.conditional import ConditionalMiddleware
 from server.ops.metrics import Metrics, metrics_endpoint
 from server.ops.middleware import RequestMiddleware, secured
 from server.ops.reload import (
@@ -203,10 +208,6 @@ def relative(path: str, scope: Scope) -> str:
     return f"{location}?{query.decode('latin-1')}" if query else location
 
 
-async def front_page(request: Request) -> Response:
-    return RedirectResponse(relative("/docs/", request.scope), status_code=307)
-
-
 async def internal_error(request: Request, error: Exception) -> Response:
     """The 500 of an unexpected error (the error itself is logged by uvicorn): short, with the headers every
     response has; it is sent outside RequestMiddleware, so they are added here."""
@@ -232,7 +233,6 @@ def create_app(
     routes += [
         Route("/healthz", healthz(holder)),
         Route("/metrics", metrics_endpoint(metrics, holder)),
-        Route("/", front_page),
         Mount("/static/pages", app=StaticFiles(directory=STATIC), name="page-static"),
     ]
 
@@ -270,7 +270,13 @@ def create_app(
 
             await close_sparql()  # the SPARQL worker processes end with the app
 
-    middleware = [Middleware(RequestMiddleware, metrics=metrics)]
+    # Outermost first: the request's id, count and access line; gzip for who asks (Starlette's, over every
+    # answer of 500 bytes or more); the validators and 304s of what only a reload changes (server.ops.conditional).
+    middleware = [
+        Middleware(RequestMiddleware, metrics=metrics),
+        Middleware(GZipMiddleware, minimum_size=500),
+        Middleware(ConditionalMiddleware, holder=holder),
+    ]
     app = Starlette(
         routes=routes,
         middleware=middleware,
@@ -289,6 +295,7 @@ def adapter_routes(holder: SnapshotHolder) -> list[BaseRoute]:
     from server.graphql.view import graphql_routes
     from server.sparql.protocol import sparql_routes
     from server.web.docs import docs_routes
+    from server.web.front import front_routes
     from server.web.pages import page_routes
 
     return [
@@ -296,4 +303,5 @@ def adapter_routes(holder: SnapshotHolder) -> list[BaseRoute]:
         *sparql_routes(holder, path="/sparql"),
         *page_routes(holder),
         *docs_routes(holder),
+        *front_routes(holder),
     ]

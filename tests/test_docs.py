@@ -386,9 +386,13 @@ def test_both_languages_with_a_switch(site: Path, parsed: dict[str, Page], snaps
             assert ("a", "href", "../" * (depth + 1) + f"{other}/{path}") in page.links, (lang, path)
     assert "ナレッジグラフが知っているHyper-V" in (site / "ja" / "index.html").read_text("utf-8")
     assert "ゲストOS" in (site / "ja" / "guests.html").read_text("utf-8")
+    # The site's own index.html is the English home (not a chooser), with the same switch to the Japanese one.
     root = parsed["index.html"]
-    assert ("a", "href", "en/index.html") in root.links
+    assert root.lang == "en"
+    assert root.ids["main"] == parsed["en/index.html"].ids["main"]
     assert ("a", "href", "ja/index.html") in root.links
+    assert ("link", "href", "assets/docs.css") in root.links
+    assert ("a", "href", "en/guests.html") in root.links
     # Every described resource has its page in both languages, from the same template as the live page.
     for lang in LANGS:
         assert len(list((site / lang / "id").rglob("*.html"))) == len(snapshot.descriptions)

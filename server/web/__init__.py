@@ -1,9 +1,11 @@
-"""The web adapter: the linked-data pages at /id/ and the documentation site at /docs/, for a browser.
+"""The web adapter: the front door at /, the linked-data pages at /id/ and the documentation site at /docs/.
 
 What it owns, by module:
 
     pages        the /id/ resource pages: one render function (Jinja, server/templates/) for the live page
                  and the static docs, with the page's RDF by content negotiation; `page_routes()` for the app
+    front        the front door at `/`: what the service holds (counted from the snapshot) and a link to each
+                 interface, as a page in English or Japanese or as a JSON index; `front_routes()` for the app
     docs         the documentation site: built from the snapshot, served at /docs/ or written to a directory
                  (`hvkg docs`); `docs_routes()`, `build_site()`, `write_site()`
     docs_site    what the site knows of the snapshot (Site): products, statements, relation names

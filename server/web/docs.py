@@ -2,7 +2,9 @@
 
 `build_site` renders every page of a snapshot once into {path: bytes}, cached by the snapshot's content
 hash, so the written tree and the live pages are the same bytes. Pages are rendered by server.web.pages'
-`render_page` with the same templates as the live /id/ pages; only the links differ (relative here).
+`render_page` with the same templates as the live /id/ pages; only the links differ (relative here). The
+site's own index.html is the first language's home page (with the switch to the other), so opening the tree
+opens the docs, not a chooser.
 """
 
 from __future__ import annotations
@@ -20,10 +22,9 @@ from graph.snapshot import Snapshot
 from graph.tables import local_id
 from server.ops.state import SnapshotHolder
 from server.web.docs_links import Links, resource_path
-from server.web.docs_pages import helpers, pages, svg_files
+from server.web.docs_pages import architecture_diagram, helpers, home, pages, svg_files
 from server.web.docs_site import Site
-from server.web.docs_text import LANGUAGE_NAMES, translator
-from server.web.pages import TEMPLATES, render_page, render_resource
+from server.web.pages import render_page, render_resource
 
 ASSETS = Path(__file__).parents[1] / "static" / "docs"
 LANGS = ("en", "ja")
@@ -67,9 +68,7 @@ def _build(snapshot: Snapshot, languages: tuple[str, ...]) -> dict[str, bytes]:
     for asset in sorted(ASSETS.iterdir()):
         if asset.is_file():
             files["assets/" + asset.name] = asset.read_bytes()
-    leads = {code: translator(code)("home_lead") for code in languages}
-    chooser = TEMPLATES.get_template("docs/languages.html")
-    files["index.html"] = _encode(chooser.render(languages=languages, names=LANGUAGE_NAMES, leads=leads))
+    files["index.html"] = _encode(_site_home(site, languages))
     for lang in languages:
         lookups = helpers(site, lang)
         for page in pages(site, lang):
@@ -85,6 +84,19 @@ def _build(snapshot: Snapshot, languages: tuple[str, ...]) -> dict[str, bytes]:
             if resource is not None:
                 files[f"{lang}/{path}"] = _encode(resource)
     return dict(sorted(files.items()))
+
+
+def _site_home(site: Site, languages: tuple[str, ...]) -> str:
+    """The site's own index.html: the first language's home page, its links made relative to the site's root
+    (so `site/index.html` opens the docs, with the switch to the other language), its diagram drawn again
+    with those links."""
+    lang = languages[0]
+    links = Links(lang + "/", "", lang + "/id/", ".html", live=False, lang=lang, path="index.html")
+    page = home(site, lang)
+    subject = page.context["home_product"]
+    diagram = architecture_diagram(site, subject, lang, links, "home") if subject else None
+    context = {**helpers(site, lang), **page.context, "diagram": diagram}
+    return render_page(page.template, site.snapshot, links, lang, languages, title=page.title, **context)
 
 
 def _encode(html: str) -> bytes:
