@@ -2,7 +2,7 @@
 
 `interface` is graphql, sparql, page, download, health, metrics or other; `operation` the GraphQL operationName of a
 portal's operation ("other"; "anonymous" when unnamed), the SPARQL query form (select, ask, construct, describe,
-update, other; "description" for the service description and query page) or "page" (/id/, /docs). The adapter
+update, other; "description" for the service description and query page) or "page" (/, /id/, /docs). The adapter
 names the operation of a request it reads; `operation_of` reads it for one it did not (server.ops.middleware).
 
 These labels count, they never decide: the SPARQL gate parses the query (server.sparql.gate); a label read
@@ -44,7 +44,7 @@ def interface_of(path: str) -> str:
         return "graphql"
     if path in ("/sparql", "/sparql/"):
         return "sparql"
-    if path.startswith(("/id/", "/docs")):
+    if path == "/" or path.startswith(("/id/", "/docs")):
         return "page"
     if path.startswith("/download/"):
         return "download"
