@@ -3,6 +3,12 @@
 `Config.from_env()` reads the service's own variables; the SPARQL endpoint's limits (HVKG_SPARQL_*) are read by
 `server.sparql.SPARQLConfig.from_env()` and only listed here, so that `VARIABLES` (and docs/operations.md, which a
 test holds to it) names every variable a deployment can set.
+
+Ours, not pydantic-settings: it reads only os.environ (`from_env` takes any mapping, as the tests
+do), its messages name the field, not the variable, and in English only, a positional `Config(...)`
+is taken silently as its own options, and importing it (with pydantic, which nothing else here needs) costs
+a fresh process tens of milliseconds before it serves (docs/decisions.md, "Operations: libraries or measured
+reasons").
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from graph.named_graphs import named_graphs_setting
 
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+SWITCHES = ("on", "off", "true", "false", "yes", "no", "1", "0")
+SWITCH_ON = ("on", "true", "yes", "1")
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,17 @@ VARIABLES: tuple[Variable, ...] = (
         "SPARQL queries that may wait (FIFO, at most the time limit) for a busy worker; `0`: none wait",
     ),
     Variable(
+        "HVKG_SPARQL_ENDPOINT",
+        "unset (the embedded engine)",
+        "an http(s) query URL of a SPARQL 1.1 store (loaded by `hvkg publish`) that answers the queries the gate "
+        "accepts",
+    ),
+    Variable(
+        "HVKG_ISQL",
+        "`isql-vt`, else `isql` on the PATH",
+        "Virtuoso's isql client, for `hvkg publish isql://…` (its bulk loader)",
+    ),
+    Variable(
         "HVKG_SPARQL_RECYCLE_BYTES",
         "67108864",
         "a SPARQL worker that grew by more than this in one query exits after it; `none`/`off`/`0`: never",
@@ -95,7 +114,15 @@ VARIABLES: tuple[Variable, ...] = (
 
 
 class ConfigError(ValueError):
-    """An environment variable has a value the service cannot use; the message names it."""
+    """An environment variable has a value the service cannot use; the message names it, in English and Japanese."""
+
+
+def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    """`value` in lower case when it is one of `allowed`; else the ConfigError naming the variable."""
+    if value.lower() in allowed:
+        return value.lower()
+    choices = ", ".join(allowed)
+    raise ConfigError(f"{name} must be one of {choices}, not {value[:40]!r} / {name} は {choices} のいずれかです")
 
 
 @dataclass(frozen=True)
@@ -123,21 +150,15 @@ class Config:
             named_graphs_setting(env)  # read at every build; a bad value is refused here too
         except ValueError as error:
             raise ConfigError(str(error)) from None
-        log_format = (read("HVKG_LOG_FORMAT") or "json").lower()
-        if log_format not in LOG_FORMATS:
-            raise ConfigError(f"HVKG_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {log_format[:40]!r}")
-        log_level = (read("HVKG_LOG_LEVEL") or "info").lower()
-        if log_level not in LOG_LEVELS:
-            raise ConfigError(f"HVKG_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level[:40]!r}")
-        access = (read("HVKG_ACCESS_LOG") or "on").lower()
-        if access not in ("on", "off", "true", "false", "1", "0", "yes", "no"):
-            raise ConfigError(f"HVKG_ACCESS_LOG must be on or off, not {access[:40]!r}")
+        log_format = _one_of("HVKG_LOG_FORMAT", read("HVKG_LOG_FORMAT") or "json", LOG_FORMATS)
+        log_level = _one_of("HVKG_LOG_LEVEL", read("HVKG_LOG_LEVEL") or "info", LOG_LEVELS)
+        access = _one_of("HVKG_ACCESS_LOG", read("HVKG_ACCESS_LOG") or "on", SWITCHES)
         pid_file = read("HVKG_PID_FILE")
         return cls(
             data=Path(data) if data else None,
             log_format=log_format,
             log_level=log_level,
-            access_log=access in ("on", "true", "1", "yes"),
+            access_log=access in SWITCH_ON,
             pid_file=Path(pid_file) if pid_file else default_pid_file(env),
         )
 

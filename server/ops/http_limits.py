@@ -72,9 +72,12 @@ class HTTPLimits:
             try:
                 value = kind(raw)
             except ValueError:
-                raise ConfigError(f"{name} must be a number, not {raw[:40]!r}") from None
+                shown = f"{raw[:40]!r}"
+                raise ConfigError(f"{name} must be a number, not {shown} / {name} は数値で指定してください") from None
             if not (value > 0 and math.isfinite(value)):  # zero, negative, NaN: "no limit" is not an option
-                raise ConfigError(f"{name} must be greater than 0, not {raw[:40]!r}")
+                raise ConfigError(
+                    f"{name} must be greater than 0, not {raw[:40]!r} / {name} は 0 より大きい値にしてください"
+                )
             values[field.name] = value
         return cls(**values)
 

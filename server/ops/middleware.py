@@ -4,7 +4,9 @@ and its body sent in pieces.
 `RequestMiddleware` gives the request an id (the client's `X-Request-Id` when it is a sane token, else a new
 one), keeps it in `scope["hvkg.request_id"]` for the adapters and in a context variable for every log line
 written meanwhile, answers it in `X-Request-Id`, and when the last body byte is sent counts the request in
-`server.ops.metrics` and writes its access line (`server.ops.logs`).
+`server.ops.metrics` and writes its access line (`server.ops.logs`). Not asgi-correlation-id's middleware: it
+appends its own X-Request-Id even when an adapter answered with one (two fields on every GraphQL and SPARQL
+answer), and it is one more layer per request (docs/decisions.md, "Operations: libraries or measured reasons").
 
 One middleware, not one per concern: each layer of ASGI wrapping costs a coroutine and a `send` closure per
 request, which at cached-answer speed is a fifth of the time (bench/README.md). It is pure ASGI: it never
