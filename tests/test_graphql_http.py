@@ -8,7 +8,6 @@ over any Accept header and any request.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ from graph.snapshot import Snapshot
 from server.graphql.view import GRAPHQL_RESPONSE, JSON, graphql_routes, response_type
 from server.ops.state import SnapshotHolder
 from tests.live import serve
+from tests.tools import node, npm_package
 
 NODE_TOOLS = ROOT / "tests" / "node"
 GOOD = {"query": "{ products { id } }"}
@@ -46,8 +46,10 @@ def url(snapshot: Snapshot) -> Iterator[str]:
 
 def audit_script() -> Path:
     script = NODE_TOOLS / "audit.mjs"
-    if not (NODE_TOOLS / "node_modules" / "graphql-http").is_dir() or shutil.which("node") is None:
-        pytest.fail("graphql-http is not installed: run `make node-tools` (npm ci --prefix tests/node)")
+    npm_package(
+        "graphql-http", json.loads((NODE_TOOLS / "package.json").read_text("utf-8"))["devDependencies"]["graphql-http"]
+    )
+    node()
     return script
 
 

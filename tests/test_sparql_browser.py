@@ -1,4 +1,6 @@
-"""The SPARQL query page in a real headless Chromium: pick a named example, run it, see the result table."""
+"""The SPARQL query page in a real headless Chromium (`--dump-dom`, the page as it stands once its scripts have
+run): a link to a named example opens it in the editor (Yasgui) and runs it, and the page needs no other host.
+The editor's interactions (typing, completion, the address, downloads) are tested in tests/test_query_editor.py."""
 
 from __future__ import annotations
 

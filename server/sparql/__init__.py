@@ -17,6 +17,8 @@ What it owns, by module, in the order a query meets them:
                tokens alone, and what a process that evaluates queries does to rdflib first
     dataset    FROM / FROM NAMED / default-graph-uri / named-graph-uri: which graphs a query reads
     formats    media types and the writers of SELECT, ASK and graph results
+    remote     HVKG_SPARQL_ENDPOINT: the workers gate the query, a shared store answers it (store_answers
+               reads its answer, store_graphs names the snapshots it holds); publish loads a snapshot into it
 
 What it may import: graph/* (the snapshot, the named graphs), and the server's shared modules in server.ops: config,
 endpoint, logs, metrics, negotiation, state. Never another adapter's internals (server.graphql, server.web).

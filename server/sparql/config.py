@@ -39,6 +39,10 @@ class SPARQLConfig:
     # A worker whose memory grew by more than this in one query exits after answering, giving its peak heap
     # back (the next query forks a fresh one); None: never.
     recycle_bytes: int | None = 64 * 1024 * 1024
+    # A SPARQL 1.1 store's query URL (Oxigraph: http://HOST:PORT/query, Virtuoso: http://HOST:PORT/sparql) that
+    # answers the queries the gate accepts, instead of the embedded engine (server/sparql/remote.py); the
+    # store holds the snapshot once `hvkg publish` loaded it (server/sparql/publish.py). None: embedded.
+    endpoint: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SPARQLConfig:
@@ -61,11 +65,19 @@ class SPARQLConfig:
             max_nesting=read("max_nesting", int, default.max_nesting),
             queue=read("queue", int, default.queue),
             recycle_bytes=read("recycle_bytes", _optional_int, default.recycle_bytes),
+            endpoint=read("endpoint", _store_url, default.endpoint),
         )
 
 
 def _optional_int(raw: str) -> int | None:
     return None if raw.lower() in ("none", "off", "0") else int(raw)
+
+
+def _store_url(raw: str) -> str:
+    """An http(s) URL, else ValueError (the service refuses to start on a setting it cannot use)."""
+    if not raw.lower().startswith(("http://", "https://")):
+        raise ValueError(f"HVKG_SPARQL_ENDPOINT must be an http(s) URL of a SPARQL store, not {raw!r}")
+    return raw
 
 
 def _flag(raw: str) -> bool:

@@ -7,7 +7,8 @@ What a request goes through, in the server process:
     -> hand the query text to a worker process of `WorkerPool` (server/sparql/workers.py)
 
 and in the worker, server/sparql/engine.py. GET without a query answers the query page to browsers and the
-service description (server/sparql/service.py) to everyone else.
+service description (server/sparql/service.py) to everyone else; a browser opening a /sparql?query=… link
+gets the page too, which runs the query. The page's editor (Yasgui) is served from /sparql/static/.
 
 Messages that a person reads are in English and Japanese ("English / 日本語"); no response ever carries a
 traceback.
@@ -25,7 +26,8 @@ import anyio.to_thread
 import jinja2
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from graph.named_graphs import describe as describe_graphs
 from server.ops.endpoint import Endpoint
@@ -47,6 +49,7 @@ from server.sparql.formats import (
 from server.sparql.gate import UPDATE_REFUSED
 from server.sparql.jobs import QueryJob, QueryOutcome
 from server.sparql.params import _content_type, _Params, _parse_params, _read_body
+from server.sparql.remote import Forward, RemoteEngine, _prepare_gate
 from server.sparql.service import GraphStatistics, graph_statistics, service_description
 from server.sparql.workers import (
     PoolBusy,
@@ -64,6 +67,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# The query editor's files (Yasgui, built; server/static/yasgui/README.md), served under /sparql/static/.
+EDITOR = Path(__file__).resolve().parent.parent / "static" / "yasgui"
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
@@ -75,8 +80,10 @@ class SPARQLEndpoint:
     def __init__(self, holder: SnapshotHolder, config: SPARQLConfig | None = None) -> None:
         self.holder = holder
         self.config = config or SPARQLConfig.from_env()
-        self.pool: WorkerPool[SnapshotLike, QueryJob, QueryOutcome] = WorkerPool(
-            _prepare_worker,
+        # HVKG_SPARQL_ENDPOINT: the workers only gate the query, a shared store answers it (server/sparql/remote.py)
+        self.remote = None if self.config.endpoint is None else RemoteEngine(self.config)
+        self.pool: WorkerPool[SnapshotLike, QueryJob, QueryOutcome | Forward] = WorkerPool(
+            _prepare_worker if self.remote is None else _prepare_gate,
             size=self.config.max_concurrent,
             time_limit=self.config.time_limit,
             is_current=self._is_current,
@@ -97,13 +104,20 @@ class SPARQLEndpoint:
         redirect, which POST clients and the W3C test tool do not follow.
         """
         app = Endpoint(self.handle)  # every method reaches `handle`, which answers 405 in both languages
+        editor = StaticFiles(directory=EDITOR)
         if not path:
-            return [Route("/", app, name="sparql")]
+            return [Route("/", app, name="sparql"), Mount("/static", app=editor, name="sparql-static")]
         path = path.rstrip("/")
-        return [Route(path, app, name="sparql"), Route(path + "/", app, name="sparql-slash")]
+        return [
+            Route(path, app, name="sparql"),
+            Route(path + "/", app, name="sparql-slash"),
+            Mount(path + "/static", app=editor, name="sparql-static"),
+        ]
 
     async def close(self) -> None:
         await self.pool.close()
+        if self.remote is not None:
+            await self.remote.close()
 
     def _is_current(self, snapshot: SnapshotLike) -> bool:
         return self.holder.current is snapshot
@@ -138,6 +152,10 @@ class SPARQLEndpoint:
             return await self._describe(request)
         if len(queries) > 1:
             _refuse(400, "Give exactly one query parameter.", "query パラメーターは一つだけ指定してください。")
+        if not from_body and _opened_in_browser(request):
+            # A /sparql?query=… link opened in a browser: the editor, which runs the query from its address.
+            scope["hvkg.operation"] = "description"
+            return self._page(request, self._snapshot())
         # The label of this request in /metrics and the access line (server.ops.middleware).
         scope["hvkg.operation"] = sparql_form(queries[0])
         return await self._query(request, request_id, queries[0], params)
@@ -230,7 +248,11 @@ class SPARQLEndpoint:
             await anyio.to_thread.run_sync(_import_rdflib_sparql)
             self._rdflib_imported = True
         try:
-            return await self.pool.run(snapshot, job)
+            if self.remote is not None:
+                return await self.remote.run(self.pool, snapshot, job)
+            outcome = await self.pool.run(snapshot, job)
+            assert isinstance(outcome, QueryOutcome)  # the embedded engine's workers answer nothing else
+            return outcome
         except PoolBusy:
             # Every worker was busy and the queue full, or the wait for a worker passed the time limit.
             running, waiting = self.pool.size, self.pool.queue_length
@@ -315,7 +337,10 @@ class SPARQLEndpoint:
         template = self._templates.get_template("sparql.html")
         html = template.render(
             endpoint=request.url.path,
+            editor=request.url_for("sparql-static", path="/").path.rstrip("/"),
             queries=dict(sorted(snapshot.queries.items())),
+            # The graph's own prefixes: the editor completes them and the result table writes IRIs with them.
+            prefixes={prefix: str(iri) for prefix, iri in sorted(snapshot.graph.namespaces()) if prefix},
             id_base=ID_BASE,
             graph_iri=GRAPH_IRI,
             triple_count=snapshot.triple_count,
@@ -324,6 +349,24 @@ class SPARQLEndpoint:
             row_limit=self.config.row_limit,
         )
         return HTMLResponse(html)
+
+
+def _opened_in_browser(request: Request) -> bool:
+    """Whether a GET with a query is a browser opening a link for a person, not a client reading data: its
+    Accept prefers text/html, named outright, to every data format, and it loads a document (`Sec-Fetch-Dest`,
+    sent over HTTPS and loopback; without it, over plain HTTP, the application/xhtml+xml that every browser's
+    navigation names). A script's fetch (`Sec-Fetch-Dest: empty`) and a client naming text/html alone get data."""
+    ranges = parse_accept(request.headers.get("accept") or "")
+    html_q, html_specificity = quality("text/html", ranges)
+    if html_specificity != 2 or html_q <= 0:
+        return False
+    data_q = max(quality(media, ranges)[0] for media, _ in (*RESULT_OFFERS, *GRAPH_OFFERS) if media != "text/html")
+    if html_q < data_q:
+        return False
+    destination = request.headers.get("sec-fetch-dest")
+    if destination is not None:
+        return destination == "document"
+    return quality("application/xhtml+xml", ranges)[1] == 2
 
 
 def _endpoint_url(request: Request) -> str:
