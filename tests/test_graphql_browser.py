@@ -8,19 +8,30 @@ off, so nothing could leave even if the page tried (and the NetLog would show th
 from __future__ import annotations
 
 import json
+import os
+import select
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
+from graphql import OperationDefinitionNode, parse
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 
 from graph.build import build_snapshot
+from graph.model import LANGS
+from server.graphql.ide import NAMES, OPERATIONS, WORDS, page_language
 from server.graphql.view import graphql_routes
 from server.ops.state import SnapshotHolder
-from tests.browser import run_chromium
+from tests.browser import CHROMIUM, FLAGS, run_chromium
 from tests.live import serve
 
 SCREENSHOT = Path(tempfile.gettempdir()) / "graphiql.png"  # /tmp/graphiql.png, to look at
@@ -84,6 +95,42 @@ def test_graphiql_renders_offline_and_asks_only_our_server(url: str, tmp_path: P
     assert ("POST", "/graphql") in paths  # GraphiQL fetched the schema
 
 
+# ---- the page's language ---------------------------------------------------------------------------------
+
+headers_text = st.text(st.sampled_from("enjafrde-,;q=0.5 *"), max_size=40)
+
+
+@given(asked=st.sampled_from(LANGS), header=headers_text)
+def test_graphiql_page_asked_language_wins_over_the_header(asked: str, header: str) -> None:
+    assert page_language(asked, header) == asked
+
+
+@given(asked=st.text(max_size=10).filter(lambda a: a not in LANGS), header=headers_text)
+def test_graphiql_page_refuses_a_language_not_ours(asked: str, header: str) -> None:
+    assert page_language(asked, header) is None
+
+
+@given(lang=st.sampled_from(LANGS), header=st.none() | headers_text)
+def test_graphiql_page_takes_the_first_language_of_ours_the_header_accepts(lang: str, header: str | None) -> None:
+    found = page_language(None, header)
+    assert found in LANGS
+    assert page_language(None, f"{lang}-XX, {header or ''}") == lang  # listed first: chosen
+    assert page_language(None, f"{lang};q=0, {header or ''}") == found  # refused (q=0): changes nothing
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_graphiql_page_speaks_the_language_asked_for(url: str, lang: str) -> None:
+    for query, header in ((f"?lang={lang}", "xx"), ("", f"{lang};q=0.9, xx")):
+        page = httpx.get(url + query, headers={"Accept": "text/html", "Accept-Language": header}, timeout=30)
+        assert page.status_code == 200
+        assert f'<html lang="{lang}">' in page.text
+        assert f'<h1 class="visually-hidden">{WORDS["heading"][lang]}</h1>' in page.text
+        assert "Accept-Language" in page.headers["vary"]
+    bad = httpx.get(url + "?lang=fr", headers={"Accept": "text/html"}, timeout=30)
+    assert bad.status_code == 400
+    assert "'fr'" in bad.text and "en, ja" in bad.text and "指定してください" in bad.text
+
+
 def test_screenshot_shows_the_ide(url: str, tmp_path: Path) -> None:
     SCREENSHOT.unlink(missing_ok=True)
     done = chromium(tmp_path, f"--screenshot={SCREENSHOT}", url)
@@ -91,3 +138,242 @@ def test_screenshot_shows_the_ide(url: str, tmp_path: Path) -> None:
     png = SCREENSHOT.read_bytes()
     assert png.startswith(b"\x89PNG")
     assert len(png) > 20_000  # a blank page is a few kilobytes
+
+
+# ---- accessibility after GraphiQL re-renders -----------------------------------------------------------------
+# axe (tests/test_validators.py) checks the page as it loads. GraphiQL then re-renders as it is used: a tab
+# switch moves "selected" to another tab, a new tab brings new elements, a query's answer fills the response
+# editor. init.js mends each render (server/static/graphiql/init.js); these tests drive the page as a person
+# does, over the DevTools protocol, and read what Chromium itself computes for assistive technology (its
+# accessibility tree: roles, names, focusability), in both languages of the page.
+
+
+class DevTools:
+    """A headless Chromium driven over the DevTools protocol through a pipe (`--remote-debugging-pipe`: it
+    reads commands on file descriptor 3 and writes replies on 4; no port, nothing beyond the standard library)."""
+
+    def __init__(self, profile: Path) -> None:
+        assert Path(CHROMIUM).exists(), "Chromium is needed: apt-get install -y chromium (make test installs it)"
+        to_chromium, self._to = os.pipe()
+        self._from, from_chromium = os.pipe()
+        self._log = (profile.parent / "chromium.log").open("wb")
+        redirect = f'exec "$0" "$@" 3<&{to_chromium} 4>&{from_chromium}'  # bash: dash cannot redirect from fd > 9
+        self.process = subprocess.Popen(
+            [
+                *("bash", "-c", redirect, CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe"),
+                *("--window-size=1400,900", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "about:blank"),
+            ],
+            pass_fds=(to_chromium, from_chromium),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=self._log,
+        )
+        os.close(to_chromium)
+        os.close(from_chromium)
+        self._pending = b""
+        self._last = 0
+        self.events: list[dict[str, Any]] = []
+
+    def _message(self, deadline: float) -> dict[str, Any]:
+        while b"\0" not in self._pending:
+            ready, _, _ = select.select([self._from], [], [], max(0.0, deadline - time.monotonic()))
+            assert ready, "Chromium did not answer in time"
+            chunk = os.read(self._from, 1 << 16)
+            assert chunk, "Chromium closed its end of the pipe"
+            self._pending += chunk
+        raw, _, self._pending = self._pending.partition(b"\0")
+        message: dict[str, Any] = json.loads(raw)
+        return message
+
+    def send(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
+        self._last += 1
+        command: dict[str, Any] = {"id": self._last, "method": method, "params": params}
+        if session is not None:
+            command["sessionId"] = session
+        os.write(self._to, json.dumps(command).encode() + b"\0")
+        deadline = time.monotonic() + 60
+        while "id" not in (message := self._message(deadline)) or message["id"] != self._last:
+            self.events.append(message)  # events (and nothing else) come between a command and its reply
+        assert "error" not in message, (method, message["error"])
+        result: dict[str, Any] = message["result"]
+        return result
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close")
+            self.process.wait(20)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait(10)
+            os.close(self._to)
+            os.close(self._from)
+            self._log.close()
+
+
+class Page:
+    """One page, in a browser context of its own (its own storage: GraphiQL keeps its tabs there)."""
+
+    def __init__(self, browser: DevTools, url: str) -> None:
+        self.browser = browser
+        context = browser.send("Target.createBrowserContext")["browserContextId"]
+        target = browser.send("Target.createTarget", url="about:blank", browserContextId=context)["targetId"]
+        self.session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        for domain in ("Page", "Runtime", "Accessibility"):
+            self.send(f"{domain}.enable")
+        self.send("Page.navigate", url=url)
+
+    def send(self, method: str, **params: Any) -> dict[str, Any]:
+        return self.browser.send(method, self.session, **params)
+
+    def js(self, expression: str) -> Any:
+        reply = self.send("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        assert "exceptionDetails" not in reply, reply["exceptionDetails"]
+        return reply["result"].get("value")
+
+    def wait(self, expression: str, timeout: float = 60) -> Any:
+        deadline = time.monotonic() + timeout
+        while not (value := self.js(expression)):
+            assert time.monotonic() < deadline, f"waited {timeout} s for {expression}"
+            time.sleep(0.1)  # polling the page, not timing anything
+        return value
+
+    def click(self, selector: str) -> None:
+        """A real mouse click (press and release) on the middle of the element."""
+        box = self.js(
+            f"(e => e && (r => [r.x + r.width / 2, r.y + r.height / 2])(e.getBoundingClientRect()))"
+            f"(document.querySelector({json.dumps(selector)}))"
+        )
+        assert box, selector
+        for kind in ("mousePressed", "mouseReleased"):
+            self.send("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left", clickCount=1)
+
+    def errors(self) -> list[dict[str, Any]]:
+        """The page's uncaught exceptions and console errors so far."""
+        return [
+            event
+            for event in self.browser.events
+            if event.get("sessionId") == self.session
+            and (
+                event["method"] == "Runtime.exceptionThrown"
+                or (event["method"] == "Runtime.consoleAPICalled" and event["params"]["type"] == "error")
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What Chromium's accessibility tree shows of the page."""
+
+    textboxes: list[str]  # the names of the text boxes (the editors)
+    scroll_areas: list[tuple[str, bool]]  # the editors' scrolling areas: name, focusable
+    tabs: list[tuple[str, bool]]  # the tabs as their tab list owns them: name, selected
+    tablist: str  # the tab list's name
+    tab_elsewhere: int  # tabs whose parent is no tab list
+    main: int
+    headings_1: list[str]
+
+
+def seen(page: Page) -> Seen:
+    nodes = [n for n in page.send("Accessibility.getFullAXTree")["nodes"] if not n.get("ignored")]
+    by_id = {n["nodeId"]: n for n in nodes}
+
+    def role(node: dict[str, Any] | None) -> str:
+        return str((node or {}).get("role", {}).get("value", ""))
+
+    def name(node: dict[str, Any]) -> str:
+        return str(node.get("name", {}).get("value", ""))
+
+    def prop(node: dict[str, Any], key: str) -> Any:
+        return next((p["value"].get("value") for p in node.get("properties", []) if p["name"] == key), None)
+
+    lists = [n for n in nodes if role(n) == "tablist"]
+    assert len(lists) == 1, [name(n) for n in lists]
+    owned = [by_id[i] for i in lists[0].get("childIds", []) if i in by_id]
+    return Seen(
+        textboxes=[name(n) for n in nodes if role(n) == "textbox"],
+        scroll_areas=[(name(n), bool(prop(n, "focusable"))) for n in nodes if role(n) == "group" and name(n)],
+        tabs=[(name(n), bool(prop(n, "selected"))) for n in owned if role(n) == "tab"],
+        tablist=name(lists[0]),
+        tab_elsewhere=sum(1 for n in nodes if role(n) == "tab" and role(by_id.get(n.get("parentId", ""))) != "tablist"),
+        main=sum(1 for n in nodes if role(n) == "main"),
+        headings_1=[name(n) for n in nodes if role(n) == "heading" and prop(n, "level") == 1],
+    )
+
+
+def operation_name(text: str) -> str:
+    """The name of the first operation of a GraphQL document (graphql-core's parser, not the page's)."""
+    found = [d for d in parse(text).definitions if isinstance(d, OperationDefinitionNode)]
+    assert found and found[0].name is not None, text
+    return found[0].name.value
+
+
+def test_graphiql_a11y_fixes_survive_tab_switches_new_tabs_and_queries(url: str, tmp_path: Path) -> None:
+    index = json.loads((OPERATIONS / "index.json").read_text(encoding="utf-8"))
+    queries = [(OPERATIONS / item["file"]).read_text(encoding="utf-8") for item in index["operations"]]
+    names = [operation_name(query) for query in queries]
+    chosen = 2  # a tab other than the first, with variables
+    browser = DevTools(tmp_path / "profile")
+    try:
+        for lang in LANGS:
+            page = Page(browser, f"{url}?lang={lang}")
+            editors = sorted(NAMES[key][lang] for key in ("query", "variables", "response"))
+            scroll_areas = sorted((f"{editor} {NAMES['scroll'][lang]}", True) for editor in editors)
+            page.wait(
+                "document.querySelectorAll('.graphiql-tab').length > 1 && !!document.getElementById('graphiql-tablist')"
+            )
+
+            loaded = seen(page)
+            assert loaded.main == 1
+            assert loaded.headings_1 == [WORDS["heading"][lang]]
+            assert loaded.tablist == NAMES["tabs"][lang]
+            assert loaded.tabs == [(name, i == 0) for i, name in enumerate(names)]
+            assert loaded.tab_elsewhere == 0
+            assert sorted(loaded.textboxes) == editors
+            assert sorted(loaded.scroll_areas) == scroll_areas
+
+            # Another operation's tab: React moves "selected" (on its <li>); the tab list must follow.
+            page.click(f"#graphiql-session-tab-{chosen}")
+            page.wait(f"document.querySelector('.graphiql-tab-active #graphiql-session-tab-{chosen}') !== null")
+            editor = "document.querySelector('.graphiql-{0} .CodeMirror').CodeMirror.getValue()"
+            assert page.js(editor.format("query-editor")) == queries[chosen]
+            switched = seen(page)
+            assert switched.tabs == [(name, i == chosen) for i, name in enumerate(names)]
+            assert switched.tab_elsewhere == 0
+            assert sorted(switched.textboxes) == editors
+            assert sorted(switched.scroll_areas) == scroll_areas
+
+            # Its query runs, and shows what the server answers to the same request. (GraphiQL reads the
+            # operation's name from the editor a moment after the switch, and keeps it in its saved tabs: a run
+            # before that would name the previous tab's operation.)
+            saved = "JSON.parse(localStorage.getItem('graphiql:tabState') || '{\"tabs\": []}')"
+            page.wait(f"{saved}.tabs[{chosen}]?.operationName === {json.dumps(names[chosen])}")
+            page.click(".graphiql-execute-button")
+            shown = page.wait(f"(v => v.trim().startsWith('{{') && v)({editor.format('response')})")
+            variables = json.loads(page.js(editor.format("editor-tool")))
+            assert variables == index["operations"][chosen]["variables"]  # the tab's example variables
+            asked = {"query": queries[chosen], "variables": variables, "operationName": names[chosen]}
+            assert json.loads(shown) == httpx.post(url, json=asked, timeout=60).json()
+            answered = seen(page)
+            assert sorted(answered.textboxes) == editors
+            assert sorted(answered.scroll_areas) == scroll_areas
+
+            # A new tab: new elements, which React creates after init.js first ran.
+            page.click(".graphiql-tab-add")
+            page.wait(f"document.querySelectorAll('.graphiql-tab').length === {len(names) + 1}")
+            added = seen(page)
+            assert [selected for _, selected in added.tabs] == [False] * len(names) + [True]
+            assert [name for name, _ in added.tabs][:-1] == names
+            assert added.tab_elsewhere == 0
+            assert sorted(added.textboxes) == editors
+
+            # Closed again: the tab list owns no element that is gone.
+            page.click(".graphiql-tab-active .graphiql-tab-close")
+            page.wait(f"document.querySelectorAll('.graphiql-tab').length === {len(names)}")
+            closed = seen(page)
+            assert [name for name, _ in closed.tabs] == names
+            owns = page.js("document.getElementById('graphiql-tablist').getAttribute('aria-owns').split(' ')")
+            assert page.js(f"{json.dumps(owns)}.every(id => document.getElementById(id))"), owns
+            assert page.errors() == []
+    finally:
+        browser.close()

@@ -1,4 +1,9 @@
-"""The GraphiQL page at /graphql for a browser, with the portals' operations as tabs (server/static/graphiql)."""
+"""The GraphiQL page at /graphql for a browser, with the portals' operations as tabs (server/static/graphiql).
+
+The page speaks the browser's language: `?lang=en|ja` when given, else the first of ours in Accept-Language,
+else English. Its own words (the heading, the names init.js gives what GraphiQL leaves unnamed) come in that
+language; GraphiQL's interface itself is English, so its root is marked lang="en".
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ from functools import cache
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+
+from graph.model import LANGS
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "graphiql"
 OPERATIONS = STATIC / "operations"
@@ -17,6 +24,30 @@ IDE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+
+# The page's own words; "names" are the accessible names init.js points what GraphiQL renders unnamed at (the
+# editors' textareas and scrolling areas, the list of tabs), through aria-labelledby: the names carry the page's
+# language while GraphiQL's subtree stays lang="en". init.js says which axe rule each answers.
+WORDS: dict[str, dict[str, str]] = {
+    "title": {"en": "GraphQL — hyperv-kg", "ja": "GraphQL — hyperv-kg"},
+    "heading": {
+        "en": "GraphQL queries on the Hyper-V knowledge graph (GraphiQL)",
+        "ja": "Hyper-V ナレッジグラフへの GraphQL クエリ(GraphiQL)",
+    },
+    "loading": {"en": "Loading GraphiQL…", "ja": "GraphiQL を読み込んでいます…"},
+    "noscript": {
+        "en": "GraphiQL needs JavaScript. Without it, POST JSON to {endpoint}.",
+        "ja": "GraphiQL には JavaScript が必要です。JavaScript なしでは {endpoint} に JSON を POST してください。",
+    },
+}
+NAMES: dict[str, dict[str, str]] = {
+    "tabs": {"en": "Operations", "ja": "操作"},
+    "query": {"en": "Query editor (GraphQL)", "ja": "クエリエディタ(GraphQL)"},
+    "variables": {"en": "Variables editor (JSON)", "ja": "変数エディタ(JSON)"},
+    "headers": {"en": "Headers editor (JSON)", "ja": "ヘッダーエディタ(JSON)"},
+    "response": {"en": "Response (read-only)", "ja": "レスポンス(読み取り専用)"},
+    "scroll": {"en": "scrolling area", "ja": "スクロール領域"},
+}
 
 
 @cache
@@ -35,22 +66,54 @@ def ide_tabs() -> str:
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
 
 
+def page_language(asked: str | None, accept_language: str | None) -> str | None:
+    """`?lang=` when given (None when it names no language of ours), else the first language of ours that
+    Accept-Language lists without q=0 (browsers list by preference), else English."""
+    if asked is not None:
+        return asked if asked in LANGS else None
+    for item in (accept_language or "").split(","):
+        tag, *params = item.split(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGS and _quality(params) > 0:
+            return primary
+    return "en"
+
+
+def _quality(params: list[str]) -> float:
+    """An Accept-Language item's q (1 when absent); one that is no number counts as 0, refused."""
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value.strip())
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+# The <main> landmark, the <h1> and the lang attribute are the page's (axe: landmark-one-main, region,
+# page-has-heading-one, html-has-lang); what GraphiQL renders inside #graphiql is fixed by init.js.
 IDE_PAGE = """<!doctype html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>hyperv-kg GraphQL</title>
+<title>{title}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="{static}/graphiql.min.css">
 <link rel="stylesheet" href="{static}/page.css">
 </head>
 <body>
-<div id="graphiql" data-endpoint="{endpoint}">
-<p class="loading">Loading GraphiQL… / GraphiQL を読み込んでいます…</p>
-<noscript><p>GraphiQL needs JavaScript. Without it, POST JSON to {endpoint}.
-GraphiQL には JavaScript が必要です。JavaScript なしでは {endpoint} に JSON を POST してください。</p></noscript>
+<main>
+<h1 class="visually-hidden">{heading}</h1>
+<div hidden lang="{lang}">
+{names}
 </div>
+<div id="graphiql" lang="en" data-endpoint="{endpoint}">
+<p class="loading" lang="{lang}">{loading}</p>
+<noscript><p lang="{lang}">{noscript}</p></noscript>
+</div>
+</main>
 <script type="application/json" id="graphiql-tabs">{tabs}</script>
 <script src="{static}/react.production.min.js"></script>
 <script src="{static}/react-dom.production.min.js"></script>
@@ -61,8 +124,35 @@ GraphiQL には JavaScript が必要です。JavaScript なしでは {endpoint} 
 """
 
 
+@cache
+def render_ide(lang: str, static: str, endpoint: str) -> str:
+    names = "\n".join(f'<span id="graphiql-name-{key}">{words[lang]}</span>' for key, words in NAMES.items())
+    return IDE_PAGE.format(
+        lang=lang,
+        static=static,
+        endpoint=endpoint,
+        title=WORDS["title"][lang],
+        heading=WORDS["heading"][lang],
+        loading=WORDS["loading"][lang],
+        noscript=WORDS["noscript"][lang].format(endpoint=endpoint),
+        tabs=ide_tabs(),
+        names=names,
+    )
+
+
 def ide_page(request: Request) -> Response:
+    # The answer depends on both headers (Accept picks the page, Accept-Language its language).
+    headers = {"Vary": "Accept, Accept-Language"}
+    lang = page_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+    if lang is None:
+        asked = request.query_params.get("lang", "")[:20]
+        names = ", ".join(LANGS)
+        return PlainTextResponse(
+            f"lang: use one of {names} (got {asked!r}) / lang には {names} のいずれかを指定してください({asked!r})",
+            status_code=400,
+            headers=headers,
+        )
     endpoint = request.url_for("graphql").path
     static = request.url_for("graphql-static", path="/").path.rstrip("/")
-    page = IDE_PAGE.format(static=static, endpoint=endpoint, tabs=ide_tabs())
-    return HTMLResponse(page, headers={"Content-Security-Policy": IDE_CSP})
+    page = render_ide(lang, static, endpoint)
+    return HTMLResponse(page, headers={"Content-Security-Policy": IDE_CSP, **headers})
