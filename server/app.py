@@ -28,7 +28,7 @@ from pathlib import Path
 import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
@@ -40,7 +40,9 @@ from graph.build import build_snapshot
 from graph.layout import DataLayout
 from graph.problems import InvalidGraph, Problem
 from graph.snapshot import Snapshot
+from server.ops.compression import GzipWhenAsked
 from server.ops.conditional import ConditionalMiddleware
+from server.ops.config import CORS_EXPOSED, CORS_HEADERS, CORS_METHODS, cors_origins
 from server.ops.metrics import Metrics, metrics_endpoint
 from server.ops.middleware import RequestMiddleware, secured
 from server.ops.reload import (
@@ -270,11 +272,26 @@ def create_app(
 
             await close_sparql()  # the SPARQL worker processes end with the app
 
-    # Outermost first: the request's id, count and access line; gzip for who asks (Starlette's, over every
-    # answer of 500 bytes or more); the validators and 304s of what only a reload changes (server.ops.conditional).
+    # Outermost first: the request's id, count and access line; CORS (Starlette's) for the origins of
+    # HVKG_CORS_ORIGINS, none unless set: outside everything that answers, so a preflight is answered before
+    # routing (which would say 405) and every answer, an error (400, 404, 413) too, carries the headers a page
+    # needs to read it, while the request is still counted and given its id; gzip for who asks
+    # (server.ops.compression, over every answer of 500 bytes or more); the validators and 304s of what only a
+    # reload changes (server.ops.conditional). A 500 is sent outside them all (Starlette's ServerErrorMiddleware).
+    origins = cors_origins()
+    cors = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_HEADERS,
+            expose_headers=CORS_EXPOSED,
+        )
+    ]
     middleware = [
         Middleware(RequestMiddleware, metrics=metrics),
-        Middleware(GZipMiddleware, minimum_size=500),
+        *(cors if origins else []),
+        Middleware(GzipWhenAsked, minimum_size=500),
         Middleware(ConditionalMiddleware, holder=holder),
     ]
     app = Starlette(
@@ -296,12 +313,14 @@ def adapter_routes(holder: SnapshotHolder) -> list[BaseRoute]:
     from server.sparql.protocol import sparql_routes
     from server.web.docs import docs_routes
     from server.web.front import front_routes
+    from server.web.graph_store import graph_store_routes
     from server.web.pages import page_routes
 
     return [
         *graphql_routes(holder),
         *sparql_routes(holder, path="/sparql"),
         *page_routes(holder),
+        *graph_store_routes(holder),
         *docs_routes(holder),
         *front_routes(holder),
     ]

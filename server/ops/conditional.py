@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.ops.state import SnapshotHolder
 
 # Where answers depend on the snapshot and the request alone (not /sparql: a query may read the time, NOW()).
-CACHED_PREFIXES = ("/id/", "/download/", "/docs")
+CACHED_PREFIXES = ("/id/", "/download/", "/docs", "/store")
 CACHE_CONTROL = "public, max-age=300"
 
 

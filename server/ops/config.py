@@ -14,6 +14,7 @@ reasons").
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -106,6 +107,12 @@ VARIABLES: tuple[Variable, ...] = (
         "Virtuoso's isql client, for `hvkg publish isql://…` (its bulk loader)",
     ),
     Variable(
+        "HVKG_CORS_ORIGINS",
+        "unset (no cross-origin reads)",
+        "comma-separated origins (`https://portal.example.org`) whose pages may read the answers of /graphql, "
+        "/sparql, /id/, /download/ and /store; `*`: any page (the service is read-only and takes no credentials)",
+    ),
+    Variable(
         "HVKG_SPARQL_RECYCLE_BYTES",
         "67108864",
         "a SPARQL worker that grew by more than this in one query exits after it; `none`/`off`/`0`: never",
@@ -125,6 +132,88 @@ def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:
     raise ConfigError(f"{name} must be one of {choices}, not {value[:40]!r} / {name} は {choices} のいずれかです")
 
 
+# An origin as a browser sends it in the Origin header (RFC 6454 section 6.1): scheme, host in lower case, a
+# port only when it is not the scheme's default; no path, no slash at the end. Starlette's CORSMiddleware
+# compares the configured origin with the header exactly, so any other spelling would silently match nothing.
+_ORIGIN = re.compile(r"(https?)://([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::([1-9][0-9]{0,4}))?")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+# What a cross-origin page may do (Starlette's CORSMiddleware, server.app): read, and POST a query; send the
+# headers a client of GraphQL, SPARQL or a revalidation sends; and read the headers it needs (a request's id,
+# SPARQL's row limit, count and cut, the tag to revalidate with, when to retry, the licence link, a 405's Allow).
+CORS_METHODS = ("GET", "HEAD", "POST")
+# (Accept, Accept-Language, Content-Language and Content-Type Starlette allows by itself.)
+CORS_HEADERS = ("If-Modified-Since", "If-None-Match", "X-Request-Id")
+CORS_EXPOSED = (
+    "X-Request-Id",
+    "X-SPARQL-Row-Limit",
+    "X-SPARQL-Row-Count",
+    "X-SPARQL-Truncated",
+    "ETag",
+    "Retry-After",
+    "Link",
+    "Allow",
+)
+
+
+def cors_origins(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """HVKG_CORS_ORIGINS: the origins whose pages may read the service's answers; ("*",) for any; () unset.
+
+    `*` is allowed because it gives nothing away: the service only reads (GET, HEAD, and POST of a query),
+    sends no cookie and takes no credentials (CORSMiddleware is not told to allow them), so what a page in
+    any origin can read through a visitor's browser is what anyone can fetch without one. The one exception is
+    a service reachable only inside a private network: there `*` lets any web page a visitor of that network
+    opens read it, so list the portals' origins instead (docs/operations.md)."""
+    env = os.environ if environ is None else environ
+    raw = env.get("HVKG_CORS_ORIGINS", "")
+    origins = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    if "*" in origins and len(origins) > 1:
+        raise ConfigError(
+            "HVKG_CORS_ORIGINS: `*` (any origin) stands alone, not in a list / `*`(すべてのオリジン)は単独で指定します"
+        )
+    for origin in origins:
+        if origin != "*":
+            _check_origin(origin)
+    return origins
+
+
+def _check_origin(origin: str) -> None:
+    found = _ORIGIN.fullmatch(origin)
+    port = found and found[3]
+    if found and (port is None or (int(port) <= 65535 and port != _DEFAULT_PORTS[found[1]])):
+        return
+    shown = origin[:80]
+    hint = _canonical_origin(origin)
+    english = (
+        f"HVKG_CORS_ORIGINS: {shown!r} is not an origin as browsers send it (http(s)://host[:port] in lower case, "
+        "no path, no default port)" + (f"; write {hint!r}" if hint else "")
+    )
+    japanese = (
+        f"{shown!r} はブラウザが送る形のオリジン(http(s)://ホスト[:ポート]、小文字、パスなし、既定のポートなし)"
+        "ではありません" + (f"。{hint!r} と書いてください" if hint else "")
+    )
+    raise ConfigError(f"{english} / {japanese}")
+
+
+def _canonical_origin(origin: str) -> str | None:
+    """The origin a browser would send for what was probably meant (`HTTPS://Portal.example.org:443/`), or None."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(origin.strip())
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not host or parts.username or parts.password or parts.path not in ("", "/"):
+        return None
+    if parts.query or parts.fragment:
+        return None
+    shown = f"[{host}]" if ":" in host else host
+    suffix = f":{port}" if port is not None and str(port) != _DEFAULT_PORTS[scheme] else ""
+    candidate = f"{scheme}://{shown}{suffix}"
+    return candidate if _ORIGIN.fullmatch(candidate) else None
+
+
 @dataclass(frozen=True)
 class Config:
     data: Path | None = None
@@ -132,6 +221,7 @@ class Config:
     log_level: str = "info"
     access_log: bool = True
     pid_file: Path | None = None
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -154,12 +244,14 @@ class Config:
         log_level = _one_of("HVKG_LOG_LEVEL", read("HVKG_LOG_LEVEL") or "info", LOG_LEVELS)
         access = _one_of("HVKG_ACCESS_LOG", read("HVKG_ACCESS_LOG") or "on", SWITCHES)
         pid_file = read("HVKG_PID_FILE")
+        origins = cors_origins(env)
         return cls(
             data=Path(data) if data else None,
             log_format=log_format,
             log_level=log_level,
             access_log=access in SWITCH_ON,
             pid_file=Path(pid_file) if pid_file else default_pid_file(env),
+            cors_origins=origins,
         )
 
     def layout(self) -> DataLayout:

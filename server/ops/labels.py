@@ -46,7 +46,7 @@ def interface_of(path: str) -> str:
         return "sparql"
     if path == "/" or path.startswith(("/id/", "/docs")):
         return "page"
-    if path.startswith("/download/"):
+    if path.startswith("/download/") or path == "/store":
         return "download"
     if path == "/healthz":
         return "health"

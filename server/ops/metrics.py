@@ -105,6 +105,10 @@ class Metrics:
         self._counted: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self._in_flight_now = 0
         self._in_flight.set(0)  # in a worker's file, a reused pid may find an ended process's value
+        if self.directory is None:
+            # One process: the gauge is read when /metrics is scraped, not set twice per request (3-4 us each
+            # request, bench/README.md "Issue 15: before and after"). Workers still set it: livesum reads files.
+            self._in_flight.set_function(lambda: self._in_flight_now)
         self.reloads = 0
         self.reloads_failed = 0
         self.last_reload_at: float | None = None
@@ -121,7 +125,8 @@ class Metrics:
     def in_flight(self, value: int) -> None:
         # server.ops.middleware counts `metrics.in_flight += 1` and `-= 1` around each request
         self._in_flight_now = value
-        self._in_flight.set(value)
+        if self.directory is not None:
+            self._in_flight.set(value)
 
     def record(self, interface: str, operation: str, status: int, seconds: float) -> None:
         key = (interface, operation, status)

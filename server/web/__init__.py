@@ -2,8 +2,13 @@
 
 What it owns, by module:
 
-    pages        the /id/ resource pages: one render function (Jinja, server/templates/) for the live page
-                 and the static docs, with the page's RDF by content negotiation; `page_routes()` for the app
+    pages        the /id/ resource pages and their index, with the page's RDF by content negotiation, and the
+                 downloads; `page_routes()` for the app
+    render       the one render function (Jinja, server/templates/) of the live pages, the front door and the
+                 static docs, and a resource's page
+    rdf_files    every RDF file served (downloads, an /id/ page's RDF, Graph Store reads), written one way
+                 (graph/rdf_export.py's canonical form) and kept once per snapshot
+    graph_store  /store: SPARQL 1.1 Graph Store Protocol reads (?default, ?graph=, the dataset); read-only
     front        the front door at `/`: what the service holds (counted from the snapshot) and a link to each
                  interface, as a page in English or Japanese or as a JSON index; `front_routes()` for the app
     docs         the documentation site: built from the snapshot, served at /docs/ or written to a directory
@@ -22,9 +27,8 @@ What it owns, by module:
 The templates and static files stay in server/templates/ and server/static/ (the modules' path constants
 point there).
 
-What it may import: graph/* (question functions, model, snapshot, layout) and the shared server modules
-(server.ops.state, server.ops.negotiation, and the ops modules: server.ops.config, server.ops.logs, server.ops.metrics,
-server.ops.endpoint). Never server.graphql* or server.sparql* internals. Content negotiation stays in
-server/ops/negotiation.py, shared with server.sparql: in this room it would make the SPARQL adapter import
-the web adapter, which the independence contract of pyproject.toml forbids.
+What it may import: graph/* (question functions, model, snapshot, layout) and the shared server modules in
+server.ops (state, negotiation, config, logs, metrics, endpoint). Never server.graphql* or server.sparql*
+internals. Content negotiation stays in server/ops/negotiation.py, shared with server.sparql: in this room it
+would make the SPARQL adapter import the web adapter, which the independence contract of pyproject.toml forbids.
 """

@@ -24,7 +24,7 @@ from server.ops.state import SnapshotHolder
 from server.web.docs_links import Links, resource_path
 from server.web.docs_pages import architecture_diagram, helpers, home, pages, svg_files
 from server.web.docs_site import Site
-from server.web.pages import render_page, render_resource
+from server.web.render import render_page, render_resource
 
 ASSETS = Path(__file__).parents[1] / "static" / "docs"
 LANGS = ("en", "ja")

@@ -32,7 +32,7 @@ from server.web.docs_tables import (
     storage_table,
 )
 from server.web.docs_text import translator
-from server.web.pages import statements
+from server.web.render import statements
 
 OWL = "http://www.w3.org/2002/07/owl#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"

@@ -18,7 +18,7 @@ from graph.layout import VOCAB
 from graph.model import Citation, Text, text
 from graph.snapshot import Snapshot
 from graph.tables import local_id
-from server.web.pages import Shown, relation_names, statements
+from server.web.render import Shown, relation_names, statements
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,8 @@ from server.ops.negotiation import negotiate
 from server.ops.state import SnapshotHolder
 from server.web.docs_links import Links
 from server.web.docs_text import UI
-from server.web.pages import DOWNLOADS, QUAD_DOWNLOADS, RDF_FORMATS, render_page
+from server.web.rdf_files import DOWNLOADS, QUAD_DOWNLOADS, RDF_FORMATS
+from server.web.render import render_page
 
 OFFERS = (("text/html", "html"), ("application/json", "json"))
 DCTERMS = "http://purl.org/dc/terms/"
@@ -186,7 +187,7 @@ def links(lang: str) -> tuple[Link, ...]:
         Link("graphql", "/graphql", WORDS["graphql"], "ask", WORDS["graphql_desc"]),
         Link("sparql", "/sparql", WORDS["sparql"], "ask", WORDS["sparql_desc"]),
         Link("docs", f"/docs/{lang}/", WORDS["docs"], "read", WORDS["docs_desc"], "text/html"),
-        Link("index", f"/docs/{lang}/resources.html", WORDS["index"], "read", WORDS["index_desc"], "text/html"),
+        Link("index", "/id/", WORDS["index"], "read", WORDS["index_desc"], "text/html"),
         Link("vocabulary", "/id/ontology", WORDS["vocabulary"], "read", WORDS["vocabulary_desc"], "text/html"),
         Link("article", "/id/" + local_id(ARTICLE), WORDS["article"], "source", media_type="text/html"),
         *downloads,
