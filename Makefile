@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test lint validate venv clean browser owl promtool node-tools validators stores screenshots shared
+.PHONY: serve test lint validate venv clean browser owl promtool node-tools validators stores haproxy screenshots shared
 
 venv: $(VENV)/.installed
 
@@ -88,7 +88,19 @@ stores:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null; \
 	  else echo "the shared-store tests need Virtuoso: sudo apt-get install virtuoso-opensource"; exit 1; fi; }
 
-test: lint validate browser owl promtool node-tools validators stores
+# haproxy (Debian's) for tests/test_deploy.py, which runs a real haproxy in front of replicas, and shellcheck
+# for deploy/*.sh
+DEPLOY_PACKAGES := haproxy shellcheck
+
+haproxy:
+	@if ! command -v haproxy >/dev/null 2>&1 || ! command -v shellcheck >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's $(DEPLOY_PACKAGES) for the deployment tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPLOY_PACKAGES) >/dev/null; \
+	  else echo "the deployment tests need haproxy and shellcheck: sudo apt-get install $(DEPLOY_PACKAGES)"; exit 1; fi; \
+	fi
+
+test: lint validate browser owl promtool node-tools validators stores haproxy
 	$(BIN)/python -m pytest
 
 # The parts of ../shared that the tests read, mirrored byte for byte in tests/shared in the same layout (so the

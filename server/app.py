@@ -242,6 +242,13 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         reloader = Reloader(holder, layout, metrics, load_into)
         app.state.reloader = reloader
+        # rdflib's SPARQL modules import one another in a circle: imported first by two threads at once (a first
+        # SPARQL query and a first GraphQL question on a fresh replica), one of them got a half-made module and
+        # answered 500 (tests/test_deploy.py, behind haproxy, saw it at every rolling restart). Imported here,
+        # once, before the first request.
+        from server.sparql.engine import import_rdflib_sparql
+
+        await anyio.to_thread.run_sync(import_rdflib_sparql)
         undo_signal: Callable[[], None] = lambda: None  # noqa: E731
         if service and is_spawned_worker():
             die_with_parent()  # a worker of --workers N ends with its supervisor, even a killed one

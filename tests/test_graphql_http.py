@@ -66,13 +66,14 @@ def test_graphql_https_own_audit_finds_nothing(url: str) -> None:
 @pytest.mark.parametrize("kind", sorted(RUN_NOTHING))
 def test_a_request_that_runs_nothing_is_400_for_graphql_response_json_and_200_for_json(url: str, kind: str) -> None:
     body = RUN_NOTHING[kind]
-    modern = httpx.post(url, json=body, headers={"accept": GRAPHQL_RESPONSE}, timeout=30)
-    assert modern.status_code == 400, modern.text
-    assert modern.headers["content-type"].startswith(GRAPHQL_RESPONSE)
-    assert "data" not in modern.json() and modern.json()["errors"]
-    legacy = httpx.post(url, json=body, headers={"accept": JSON}, timeout=30)
-    assert legacy.status_code == 200 and legacy.headers["content-type"].startswith(JSON)
-    assert legacy.json() == modern.json()
+    for _ in range(2):  # the second time from the answer cache where it is kept: the same status either way
+        modern = httpx.post(url, json=body, headers={"accept": GRAPHQL_RESPONSE}, timeout=30)
+        assert modern.status_code == 400, modern.text
+        assert modern.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+        assert "data" not in modern.json() and modern.json()["errors"]
+        legacy = httpx.post(url, json=body, headers={"accept": JSON}, timeout=30)
+        assert legacy.status_code == 200 and legacy.headers["content-type"].startswith(JSON)
+        assert legacy.json() == modern.json()
 
 
 @pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, JSON, "*/*", None])

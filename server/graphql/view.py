@@ -167,6 +167,9 @@ def _encode(body: Mapping[str, Any]) -> bytes:
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 ALLOW = "GET, POST"
+# An answer in which nothing ran has no "data": execution writes "data" first whenever there is one, so such an
+# answer, encoded, starts with its errors.
+ERRORS_ONLY = b'{"errors"'
 
 
 def response_type(accept: str | None) -> str:
@@ -240,6 +243,9 @@ def graphql_routes(holder: SnapshotHolder, answers: AnswerCache | None = None) -
             entry = answers.get(key) if answers is not None else None
             if entry is not None:
                 answer, scope["hvkg.operation"] = entry
+                if answer.startswith(ERRORS_ONLY):
+                    # Variables that did not fit: nothing ran (the only errors-only answer that is kept, below)
+                    return _Answer(answer, request_id, media_type, error_status(200, request.method, media_type))
             else:
                 graphql_request = _parse_request(request, key)
                 prepared = prepare(graphql_request.query, graphql_request.operation_name)
@@ -257,12 +263,14 @@ def graphql_routes(holder: SnapshotHolder, answers: AnswerCache | None = None) -
                 else:
                     body = await run_in_threadpool(execute, graphql_request, context)
                 answer = _encode(body)
+                if not internal_error_in(body) and answers.snapshot is snapshot and prepared.document is not None:
+                    # Kept: answers with data, and those whose variables did not fit (their status is read back
+                    # from the body, above). Not kept: a document refused before it ran (prepare() caches it anyway),
+                    # whose status may also depend on the method (405).
+                    answers.put(key, answer, prepared.label)
                 if "data" not in body:
-                    # Nothing ran: its status depends on the media type and the method, so it is not kept.
                     status = error_status(prepared.status, request.method, media_type)
                     return _Answer(answer, request_id, media_type, status)
-                if not internal_error_in(body) and answers.snapshot is snapshot:
-                    answers.put(key, answer, prepared.label)
             return _Answer(answer, request_id, media_type)
         except RequestError as err:
             return _respond({"errors": err.errors}, err.status, request_id, media_type)

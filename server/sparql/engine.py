@@ -61,7 +61,7 @@ def _prepare_worker(snapshot: SnapshotLike) -> Callable[[QueryJob], QueryOutcome
     return _WorkerData(snapshot.graph, getattr(snapshot, "store", None)).execute
 
 
-def _import_rdflib_sparql() -> None:
+def import_rdflib_sparql() -> None:
     import pyparsing  # noqa: F401
     import rdflib.plugins.sparql.algebra
     import rdflib.plugins.sparql.evaluate

@@ -36,7 +36,7 @@ from server.ops.logs import request_id_of
 from server.ops.negotiation import negotiate, parse_accept, quality
 from server.sparql.config import SnapshotLike, SPARQLConfig
 from server.sparql.dataset import GRAPH_IRI, ID_BASE, check_graph_iri, held_graphs
-from server.sparql.engine import _import_rdflib_sparql, _prepare_worker
+from server.sparql.engine import _prepare_worker, import_rdflib_sparql
 from server.sparql.errors import ProtocolError, _internal, _refuse, _say, _text
 from server.sparql.formats import (
     DESCRIPTION_OFFERS,
@@ -245,7 +245,7 @@ class SPARQLEndpoint:
         if not self._rdflib_imported:
             # rdflib's SPARQL engine is imported on the first query, not at start-up, and in this process:
             # the workers forked from it then have it already.
-            await anyio.to_thread.run_sync(_import_rdflib_sparql)
+            await anyio.to_thread.run_sync(import_rdflib_sparql)
             self._rdflib_imported = True
         try:
             if self.remote is not None:
