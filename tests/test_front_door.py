@@ -23,9 +23,9 @@ from graph.layout import VOCAB
 from graph.model import LANGS
 from graph.snapshot import Snapshot
 from server.app import create_app
+from server.ops.negotiation import choose_language
 from server.ops.state import SnapshotHolder
 from server.web.docs import build_site
-from server.web.front import choose_language
 from tests.live import serve
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

@@ -28,8 +28,9 @@ from starlette.applications import Starlette
 
 from graph.build import build_snapshot
 from graph.model import LANGS
-from server.graphql.ide import NAMES, OPERATIONS, WORDS, page_language
+from server.graphql.ide import NAMES, OPERATIONS, WORDS
 from server.graphql.view import graphql_routes
+from server.ops.negotiation import choose_language as page_language
 from server.ops.state import SnapshotHolder
 from tests.browser import CHROMIUM, FLAGS, run_chromium
 from tests.live import serve

@@ -12,9 +12,9 @@ from functools import cache
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 
-from graph.model import LANGS
+from server.ops.negotiation import choose_language, language_refused
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "graphiql"
 OPERATIONS = STATIC / "operations"
@@ -64,31 +64,6 @@ def ide_tabs() -> str:
     data = {"tabs": tabs, "defaultQuery": index["defaultQuery"]}
     # Safe inside <script type="application/json">: no "<" can close the element.
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
-
-
-def page_language(asked: str | None, accept_language: str | None) -> str | None:
-    """`?lang=` when given (None when it names no language of ours), else the first language of ours that
-    Accept-Language lists without q=0 (browsers list by preference), else English."""
-    if asked is not None:
-        return asked if asked in LANGS else None
-    for item in (accept_language or "").split(","):
-        tag, *params = item.split(";")
-        primary = tag.strip().lower().split("-")[0]
-        if primary in LANGS and _quality(params) > 0:
-            return primary
-    return "en"
-
-
-def _quality(params: list[str]) -> float:
-    """An Accept-Language item's q (1 when absent); one that is no number counts as 0, refused."""
-    for param in params:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "q":
-            try:
-                return float(value.strip())
-            except ValueError:
-                return 0.0
-    return 1.0
 
 
 # The <main> landmark, the <h1> and the lang attribute are the page's (axe: landmark-one-main, region,
@@ -143,15 +118,9 @@ def render_ide(lang: str, static: str, endpoint: str) -> str:
 def ide_page(request: Request) -> Response:
     # The answer depends on both headers (Accept picks the page, Accept-Language its language).
     headers = {"Vary": "Accept, Accept-Language"}
-    lang = page_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+    lang = choose_language(request.query_params.get("lang"), request.headers.get("accept-language"))
     if lang is None:
-        asked = request.query_params.get("lang", "")[:20]
-        names = ", ".join(LANGS)
-        return PlainTextResponse(
-            f"lang: use one of {names} (got {asked!r}) / lang には {names} のいずれかを指定してください({asked!r})",
-            status_code=400,
-            headers=headers,
-        )
+        return language_refused(request.query_params.get("lang", ""), headers)
     endpoint = request.url_for("graphql").path
     static = request.url_for("graphql-static", path="/").path.rstrip("/")
     page = render_ide(lang, static, endpoint)

@@ -1,4 +1,5 @@
-"""Content negotiation by the Accept header, with q-values and precedence (RFC 9110 sections 12.4.2, 12.5.1).
+"""Content negotiation by the Accept header, with q-values and precedence (RFC 9110 sections 12.4.2, 12.5.1), and
+the language of a page by `?lang=` and Accept-Language (the front door and GraphiQL's page ask it the same way).
 
 Ours, not python-mimeparse's or accept-types': neither takes the most specific range when a range carries
 parameters (`text/plain;format=flowed` before `text/plain;q=0.7` gives text/plain 1 instead of 0.7), mimeparse
@@ -11,6 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+
+from starlette.responses import PlainTextResponse, Response
+
+from graph.model import LANGS
 
 # A media range: its type/subtype in lower case, its parameters other than the weight, its q-value.
 Range = tuple[str, frozenset[tuple[str, str]], float]
@@ -131,3 +136,40 @@ def negotiate(accept: str | None, offers: Sequence[tuple[str, str]]) -> str | No
         if q > best:
             chosen, best = key, q
     return chosen
+
+
+# --- the language of a page: ?lang=, else Accept-Language (the front door, GraphiQL's page) ------------------
+
+
+def choose_language(asked: str | None, accept_language: str | None) -> str | None:
+    """`?lang=` when given (None when it names no language of ours), else the Accept-Language tag of ours with
+    the highest quality (the first of equals), else English."""
+    if asked is not None:
+        return asked if asked in LANGS else None
+    best, best_quality = "en", 0.0
+    for item in (accept_language or "").split(","):
+        tag, *params = item.split(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in LANGS:
+            continue
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    quality = 0.0
+        if quality > best_quality:
+            best, best_quality = primary, quality
+    return best
+
+
+def language_refused(asked: str, headers: Mapping[str, str]) -> Response:
+    """The 400 of a `?lang=` that names no language of ours, in both languages."""
+    shown, names = asked[:20], ", ".join(LANGS)
+    return PlainTextResponse(
+        f"lang: use one of {names} (got {shown!r}) / lang には {names} のいずれかを指定してください({shown!r})",
+        status_code=400,
+        headers=dict(headers),
+    )

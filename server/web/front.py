@@ -31,7 +31,7 @@ from graph.model import LANGS, Text, text
 from graph.nodes import ARTICLE
 from graph.snapshot import Snapshot
 from graph.tables import local_id
-from server.ops.negotiation import negotiate
+from server.ops.negotiation import choose_language, language_refused, negotiate
 from server.ops.state import SnapshotHolder
 from server.web.docs_links import Links
 from server.web.docs_text import UI
@@ -229,30 +229,6 @@ def article_citation(snapshot: Snapshot) -> Citation | None:
     return Citation("/id/" + local_id(ARTICLE), tuple(titles), publisher, issued, rights)
 
 
-def choose_language(asked: str | None, accept_language: str | None) -> str | None:
-    """`?lang=` when given (None when it names no language of ours), else the Accept-Language tag of ours with
-    the highest quality (the first of equals), else English."""
-    if asked is not None:
-        return asked if asked in LANGS else None
-    best, best_quality = "en", 0.0
-    for item in (accept_language or "").split(","):
-        tag, *params = item.split(";")
-        primary = tag.strip().lower().split("-")[0]
-        if primary not in LANGS:
-            continue
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = min(max(float(value.strip()), 0.0), 1.0)
-                except ValueError:
-                    quality = 0.0
-        if quality > best_quality:
-            best, best_quality = primary, quality
-    return best
-
-
 def index(snapshot: Snapshot, lang: str) -> dict[str, Any]:
     """The JSON index: the summary, the article and the same links as the page, each title in both languages."""
     found = summary(snapshot)
@@ -314,13 +290,7 @@ def front_routes(holder: SnapshotHolder) -> list[BaseRoute]:
         headers = {"Vary": "Accept, Accept-Language", "Cache-Control": "no-cache"}
         lang = choose_language(request.query_params.get("lang"), request.headers.get("accept-language"))
         if lang is None:
-            asked = request.query_params.get("lang", "")[:20]
-            names = ", ".join(LANGS)
-            return PlainTextResponse(
-                f"lang: use one of {names} (got {asked!r}) / lang には {names} のいずれかを指定してください({asked!r})",
-                status_code=400,
-                headers=headers,
-            )
+            return language_refused(request.query_params.get("lang", ""), headers)
         chosen = negotiate(request.headers.get("accept"), OFFERS)
         if chosen is None:
             offered = ", ".join(media for media, _ in OFFERS)
