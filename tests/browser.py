@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -32,3 +37,77 @@ def run_chromium(profile: Path, *args: str, timeout: int = 120) -> subprocess.Co
         timeout=timeout,
         check=False,
     )
+
+
+class DevTools:
+    """A headless Chromium driven over the DevTools protocol through a pipe (`--remote-debugging-pipe`: it reads
+    commands on file descriptor 3 and writes replies on 4; no port, nothing beyond the standard library). Events
+    are kept in `events` as they come, read by a thread of their own."""
+
+    def __init__(self, profile: Path, window_size: str = "1300,1000") -> None:
+        assert Path(CHROMIUM).exists(), "Chromium is needed: apt-get install -y chromium (make test installs it)"
+        to_chromium, self._to_write = os.pipe()
+        self._from_read, from_chromium = os.pipe()
+        self._log = (profile.parent / "chromium.log").open("wb")
+        # Chromium reads commands on fd 3 and writes replies on fd 4; bash puts the pipes there (dash cannot
+        # redirect from a descriptor above 9).
+        redirect = f'exec "$0" "$@" 3<&{to_chromium} 4>&{from_chromium}'
+        self.process = subprocess.Popen(
+            [
+                *("bash", "-c", redirect, CHROMIUM, *FLAGS),
+                *(f"--user-data-dir={profile}", "--remote-debugging-pipe", f"--window-size={window_size}"),
+                *("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "about:blank"),
+            ],
+            pass_fds=(to_chromium, from_chromium),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=self._log,
+        )
+        os.close(to_chromium)
+        os.close(from_chromium)
+        self._last_id = 0
+        self._replies: dict[int, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        pending = b""
+        while chunk := os.read(self._from_read, 1 << 16):
+            pending += chunk
+            *messages, pending = pending.split(b"\0")
+            with self._changed:
+                for raw in messages:
+                    message = json.loads(raw)
+                    if "id" in message:
+                        self._replies[message["id"]] = message
+                    else:
+                        self.events.append(message)
+                self._changed.notify_all()
+
+    def send(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
+        with self._changed:
+            self._last_id += 1
+            ident = self._last_id
+        message: dict[str, Any] = {"id": ident, "method": method, "params": params}
+        if session is not None:
+            message["sessionId"] = session
+        os.write(self._to_write, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + 60
+        with self._changed:
+            while ident not in self._replies:
+                assert self._changed.wait(max(0.0, deadline - time.monotonic())), f"Chromium did not answer {method}"
+            reply = self._replies.pop(ident)
+        assert "error" not in reply, (method, reply["error"])
+        result: dict[str, Any] = reply["result"]
+        return result
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close")
+            self.process.wait(10)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            os.close(self._to_write)
+            self._log.close()

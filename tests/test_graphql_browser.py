@@ -8,8 +8,6 @@ off, so nothing could leave even if the page tried (and the NetLog would show th
 from __future__ import annotations
 
 import json
-import os
-import select
 import subprocess
 import tempfile
 import time
@@ -32,7 +30,7 @@ from server.graphql.ide import NAMES, OPERATIONS, WORDS
 from server.graphql.view import graphql_routes
 from server.ops.negotiation import choose_language as page_language
 from server.ops.state import SnapshotHolder
-from tests.browser import CHROMIUM, FLAGS, run_chromium
+from tests.browser import DevTools, run_chromium
 from tests.live import serve
 
 SCREENSHOT = Path(tempfile.gettempdir()) / "graphiql.png"  # /tmp/graphiql.png, to look at
@@ -149,69 +147,6 @@ def test_screenshot_shows_the_ide(url: str, tmp_path: Path) -> None:
 # accessibility tree: roles, names, focusability), in both languages of the page.
 
 
-class DevTools:
-    """A headless Chromium driven over the DevTools protocol through a pipe (`--remote-debugging-pipe`: it
-    reads commands on file descriptor 3 and writes replies on 4; no port, nothing beyond the standard library)."""
-
-    def __init__(self, profile: Path) -> None:
-        assert Path(CHROMIUM).exists(), "Chromium is needed: apt-get install -y chromium (make test installs it)"
-        to_chromium, self._to = os.pipe()
-        self._from, from_chromium = os.pipe()
-        self._log = (profile.parent / "chromium.log").open("wb")
-        redirect = f'exec "$0" "$@" 3<&{to_chromium} 4>&{from_chromium}'  # bash: dash cannot redirect from fd > 9
-        self.process = subprocess.Popen(
-            [
-                *("bash", "-c", redirect, CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe"),
-                *("--window-size=1400,900", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "about:blank"),
-            ],
-            pass_fds=(to_chromium, from_chromium),
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=self._log,
-        )
-        os.close(to_chromium)
-        os.close(from_chromium)
-        self._pending = b""
-        self._last = 0
-        self.events: list[dict[str, Any]] = []
-
-    def _message(self, deadline: float) -> dict[str, Any]:
-        while b"\0" not in self._pending:
-            ready, _, _ = select.select([self._from], [], [], max(0.0, deadline - time.monotonic()))
-            assert ready, "Chromium did not answer in time"
-            chunk = os.read(self._from, 1 << 16)
-            assert chunk, "Chromium closed its end of the pipe"
-            self._pending += chunk
-        raw, _, self._pending = self._pending.partition(b"\0")
-        message: dict[str, Any] = json.loads(raw)
-        return message
-
-    def send(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
-        self._last += 1
-        command: dict[str, Any] = {"id": self._last, "method": method, "params": params}
-        if session is not None:
-            command["sessionId"] = session
-        os.write(self._to, json.dumps(command).encode() + b"\0")
-        deadline = time.monotonic() + 60
-        while "id" not in (message := self._message(deadline)) or message["id"] != self._last:
-            self.events.append(message)  # events (and nothing else) come between a command and its reply
-        assert "error" not in message, (method, message["error"])
-        result: dict[str, Any] = message["result"]
-        return result
-
-    def close(self) -> None:
-        try:
-            self.send("Browser.close")
-            self.process.wait(20)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait(10)
-            os.close(self._to)
-            os.close(self._from)
-            self._log.close()
-
-
 class Page:
     """One page, in a browser context of its own (its own storage: GraphiQL keeps its tabs there)."""
 
@@ -314,7 +249,7 @@ def test_graphiql_a11y_fixes_survive_tab_switches_new_tabs_and_queries(url: str,
     queries = [(OPERATIONS / item["file"]).read_text(encoding="utf-8") for item in index["operations"]]
     names = [operation_name(query) for query in queries]
     chosen = 2  # a tab other than the first, with variables
-    browser = DevTools(tmp_path / "profile")
+    browser = DevTools(tmp_path / "profile", window_size="1400,900")
     try:
         for lang in LANGS:
             page = Page(browser, f"{url}?lang={lang}")

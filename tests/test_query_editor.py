@@ -1,7 +1,7 @@
-"""The query editor of /sparql (Yasgui, server/static/yasgui/) in a real headless Chromium, against the service's
+"""The query editor of /sparql (Yasgui, server/static/yasgui/) in a real headless DevTools, against the service's
 own app on loopback.
 
-Chromium is driven over the DevTools protocol through a pipe (`--remote-debugging-pipe`: file descriptors 3
+DevTools is driven over the DevTools protocol through a pipe (`--remote-debugging-pipe`: file descriptors 3
 and 4, no port and no package beyond the standard library), so a test can type, press keys and read the page
 as it changes, which `--dump-dom` cannot. Each test gets a browser context of its own (its own storage: tabs,
 history), and checks at its end that every request of its page went to our server and that no script error
@@ -16,9 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,88 +32,16 @@ from graph.snapshot import Snapshot
 from server.app import create_app
 from server.ops.state import SnapshotHolder
 from server.sparql.dataset import ID_BASE
-from tests.browser import CHROMIUM, FLAGS
+from tests.browser import DevTools
 from tests.live import serve
 
 CTRL = 2  # the DevTools protocol's modifier bit for Control
 
 
-class Chromium:
-    """A headless Chromium and its DevTools connection over a pipe."""
-
-    def __init__(self, profile: Path) -> None:
-        assert Path(CHROMIUM).exists(), "Chromium is needed: apt-get install -y chromium (make test installs it)"
-        to_chromium, self._to_write = os.pipe()
-        self._from_read, from_chromium = os.pipe()
-        self._log = (profile.parent / "chromium.log").open("wb")
-        # Chromium reads commands on fd 3 and writes replies on fd 4; bash puts the pipes there (dash cannot
-        # redirect from a descriptor above 9).
-        redirect = f'exec "$0" "$@" 3<&{to_chromium} 4>&{from_chromium}'
-        self.process = subprocess.Popen(
-            [
-                *("bash", "-c", redirect, CHROMIUM, *FLAGS),
-                *(f"--user-data-dir={profile}", "--remote-debugging-pipe", "--window-size=1300,1000"),
-                *("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "about:blank"),
-            ],
-            pass_fds=(to_chromium, from_chromium),
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=self._log,
-        )
-        os.close(to_chromium)
-        os.close(from_chromium)
-        self._last_id = 0
-        self._replies: dict[int, dict[str, Any]] = {}
-        self.events: list[dict[str, Any]] = []
-        self._changed = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        pending = b""
-        while chunk := os.read(self._from_read, 1 << 16):
-            pending += chunk
-            *messages, pending = pending.split(b"\0")
-            with self._changed:
-                for raw in messages:
-                    message = json.loads(raw)
-                    if "id" in message:
-                        self._replies[message["id"]] = message
-                    else:
-                        self.events.append(message)
-                self._changed.notify_all()
-
-    def send(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
-        with self._changed:
-            self._last_id += 1
-            ident = self._last_id
-        message: dict[str, Any] = {"id": ident, "method": method, "params": params}
-        if session is not None:
-            message["sessionId"] = session
-        os.write(self._to_write, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + 30
-        with self._changed:
-            while ident not in self._replies:
-                assert self._changed.wait(max(0.0, deadline - time.monotonic())), f"Chromium did not answer {method}"
-            reply = self._replies.pop(ident)
-        assert "error" not in reply, (method, reply["error"])
-        result: dict[str, Any] = reply["result"]
-        return result
-
-    def close(self) -> None:
-        try:
-            self.send("Browser.close")
-            self.process.wait(10)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-            os.close(self._to_write)
-            self._log.close()
-
-
 class Page:
     """One page in a browser context of its own."""
 
-    def __init__(self, browser: Chromium, base: str) -> None:
+    def __init__(self, browser: DevTools, base: str) -> None:
         self.browser, self.base = browser, base
         self.context = browser.send("Target.createBrowserContext")["browserContextId"]
         target = browser.send("Target.createTarget", url="about:blank", browserContextId=self.context)["targetId"]
@@ -186,7 +111,7 @@ class Page:
         return cells
 
     def download(self, link: str, folder: Path) -> str:
-        """Click a download link, as a person does; the file Chromium saved, as text."""
+        """Click a download link, as a person does; the file DevTools saved, as text."""
         self.browser.send(
             "Browser.setDownloadBehavior",
             behavior="allow",
@@ -199,7 +124,7 @@ class Page:
         deadline = time.monotonic() + 15
         while len(self._downloads()) == done:
             assert time.monotonic() < deadline, f"{link} downloaded nothing"
-            time.sleep(0.05)  # polling for Chromium's event, not timing anything
+            time.sleep(0.05)  # polling for DevTools's event, not timing anything
         name = str(self.js(f"document.getElementById('{link}').getAttribute('download')"))
         return (folder / name).read_text(encoding="utf-8")
 
@@ -236,14 +161,14 @@ def base(snapshot: Snapshot) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
-    chromium = Chromium(tmp_path_factory.mktemp("chromium") / "profile")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
+    chromium = DevTools(tmp_path_factory.mktemp("chromium") / "profile")
     yield chromium
     chromium.close()
 
 
 @pytest.fixture
-def page(browser: Chromium, base: str) -> Iterator[Page]:
+def page(browser: DevTools, base: str) -> Iterator[Page]:
     opened = Page(browser, base)
     yield opened
     opened.close()
