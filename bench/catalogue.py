@@ -8,11 +8,14 @@ graph/sources/synthetic.txt. The first few operating systems carry the article's
 Server 2008, ...), so the portals' usual questions resolve on every size. The output is deterministic.
 
 The ontology alone is about 800 triples, so the 1k catalogue is the ontology and a few rows.
+`python bench/catalogue.py DIR --edit value|system|invalid` edits one facts file of a catalogue as an analyst
+would (bench/validation.py measures the validation that follows).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -126,6 +129,7 @@ def fixed(writer: Writer) -> str:
     dcterms:title "合成カタログ"@ja , "Synthetic catalogue"@en ;
     dcterms:publisher "hyperv-kg bench" ;
     hv:asOf "2008-08"^^xsd:gYearMonth ;
+    dcterms:license <https://creativecommons.org/licenses/by/4.0/> ;
     hv:sourceFile "graph/sources/synthetic.txt" .
 """,
         writer.passage("kg:p-syn-products", "合成カタログの製品と列挙値。", "製品"),
@@ -257,12 +261,47 @@ def generate(directory: Path, triples: int) -> int:
     return count
 
 
+EDITS = ("value", "system", "invalid")
+
+
+def edit(directory: Path, kind: str = "value") -> str:
+    """Edit one facts file of a catalogue as an analyst would, and say what was done:
+    value    one guest row's maximum of virtual processors raised by one (still valid);
+    system   one more operating system, with its editions, releases, rows and passages, appended (still valid:
+             its quotes are appended to the source text too);
+    invalid  one guest row's maximum set to 0 (hv:GuestSupportShape refuses it)."""
+    facts = sorted((directory / "graph" / "facts").glob("systems-*.ttl"))
+    path = facts[len(facts) // 2]
+    text = path.read_text(encoding="utf-8")
+    name = f"{path.relative_to(directory)}"
+    if kind == "system":
+        writer = Writer()
+        source = directory / "graph" / "sources" / "synthetic.txt"
+        writer.quotes = source.read_text(encoding="utf-8").splitlines()
+        number = sum(f.read_text(encoding="utf-8").count(" a hv:OperatingSystem ") for f in facts)
+        products = (directory / "graph" / "facts" / "products.ttl").read_text(encoding="utf-8").count(" a hv:Product ")
+        for owner in ("hyper-v", *(f"syn-product-{n}" for n in range(products - 1))):
+            writer.row_numbers[owner] = text.count(f"hv:product kg:{owner} ;") + 10_000  # past every row
+        path.write_text(text + operating_system(writer, system(number), products - 1), encoding="utf-8")
+        source.write_text("\n".join(writer.quotes) + "\n", encoding="utf-8")
+        return f"{name}: operating system {number} added"
+    found = re.search(r"hv:maxVirtualProcessors (\d+) ;", text)
+    assert found is not None, path
+    value = 0 if kind == "invalid" else int(found[1]) + 1
+    path.write_text(text[: found.start(1)] + str(value) + text[found.end(1) :], encoding="utf-8")
+    return f"{name}: hv:maxVirtualProcessors {found[1]} -> {value}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("directory", type=Path)
     parser.add_argument("--triples", type=int, default=100_000)
     parser.add_argument("--check", action="store_true", help="count the triples with pyoxigraph afterwards")
+    parser.add_argument("--edit", choices=EDITS, help="edit one facts file of an existing catalogue instead")
     args = parser.parse_args()
+    if args.edit:
+        print(edit(args.directory, args.edit))
+        return 0
     count = generate(args.directory, args.triples)
     print(f"{args.directory}: {count} operating systems")
     if args.check:

@@ -11,7 +11,9 @@ the same answer for the same files and the same code. So a valid snapshot is kep
 directories), under a key made of the content hash of every input file and of the code version. A restart,
 a reload with unchanged files, or a CLI command reads it back instead of validating again. Only a graph that
 passed every check is ever written there; an entry that is missing, unreadable or whose checksum fails is
-ignored and the graph validated in full.
+ignored and the graph validated in full. Beside the entries, `validation/` keeps the state of the last valid
+graph of each data directory (graph/validation_cache.py): after an edit, only what the edit can reach is
+validated again.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from graph.problems import InvalidGraph
 from graph.snapshot import Snapshot
 from graph.tables import Tables, build_tables
 from graph.validation import validate
+from graph.validation_cache import validate_cached
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -65,7 +68,7 @@ def build_snapshot(layout: DataLayout | None = None, *, cache_dir: Path | bool |
     key = cache_key(layout) if directory is not None else None
     snapshot = read_cached(directory, key, layout, started) if directory is not None and key is not None else None
     if snapshot is None:
-        snapshot, sources = _build(layout, started)
+        snapshot, sources = _build(layout, started, directory)
         if directory is not None and key is not None:
             write_cached(directory, key, snapshot, sources)
     _exempt_from_collection()
@@ -93,11 +96,15 @@ def _return_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _build(layout: DataLayout, started: float) -> tuple[Snapshot, dict[str, str]]:
+def _build(layout: DataLayout, started: float, directory: Path | None = None) -> tuple[Snapshot, dict[str, str]]:
     loaded, problems = load_files(layout)
     if loaded is None:
         raise InvalidGraph(problems)
-    problems, sources = validate(loaded, layout)
+    # With a cache directory, an edit since the last valid graph is validated where it can matter
+    # (graph/validation_cache.py); without one, the whole graph.
+    problems, sources = (
+        validate_cached(loaded, layout, directory) if directory is not None else validate(loaded, layout)
+    )
     if problems:
         raise InvalidGraph(problems)
     tables = build_tables(loaded.graph, loaded.queries)
