@@ -92,7 +92,8 @@ def child_engines(data: Path) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from graph.layout import DataLayout
     from graph.loading import load_files
-    from graph.validation import check_shapes, sparql_store
+    from graph.shacl_sparql import sparql_store
+    from graph.validation import check_shapes
 
     loaded, problems = load_files(DataLayout(data))
     assert loaded is not None, problems

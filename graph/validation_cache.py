@@ -49,20 +49,12 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
+from graph.findings import SH, Finding
 from graph.layout import BASE, DataLayout
 from graph.loading import Loaded, rebase_bytes
 from graph.problems import Problem
-from graph.validation import (
-    SH,
-    Finding,
-    Report,
-    check,
-    compiled,
-    language,
-    log_warnings,
-    sparql_constraints,
-    sparql_store,
-)
+from graph.shacl_sparql import sparql_constraints, sparql_store
+from graph.validation import Report, check, compiled, language, log_warnings
 
 log = logging.getLogger(__name__)
 

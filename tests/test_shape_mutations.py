@@ -25,10 +25,12 @@ from rdflib.namespace import OWL, RDF, RDFS
 from rdflib.term import Node
 
 from graph.build import build_snapshot
+from graph.findings import SH, short_name
 from graph.layout import ROOT, DataLayout
 from graph.loading import Loaded, load_files
 from graph.problems import InvalidGraph, Problem
-from graph.validation import SH, Report, check, core_shapes, focus_nodes, messages_in, short_name
+from graph.shacl_sparql import focus_nodes
+from graph.validation import Report, check, core_shapes, messages_in
 
 HV = Namespace("https://hyperv-kg.example.org/id/ontology/")
 KG = Namespace("https://hyperv-kg.example.org/id/")

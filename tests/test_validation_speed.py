@@ -26,11 +26,14 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
+from graph.findings import SH
 from graph.layout import ROOT, DataLayout
 from graph.loading import Loaded, load_files
 from graph.problems import Problem
-from graph.shacl_core import Unsupported, plan, run
-from graph.validation import SH, check, core_shapes, focus_nodes, sparql_store
+from graph.shacl_core import run
+from graph.shacl_shapes import Unsupported, plan
+from graph.shacl_sparql import focus_nodes, sparql_store
+from graph.validation import check, core_shapes
 from graph.validation_cache import _footprint, revalidate
 from tests.test_shape_mutations import FAMILIES, copy_of, rounds
 
@@ -208,7 +211,7 @@ def test_unsupported_is_said_not_guessed() -> None:
 def test_a_sparql_constraint_reads_only_its_footprint(shipped: Loaded) -> None:
     """What graph/validation_cache.py relies on to keep a constraint's answer: without every triple whose
     predicate is outside the query's footprint, the query gives the same rows."""
-    from graph.validation import sparql_constraints
+    from graph.shacl_sparql import sparql_constraints
 
     store = sparql_store(shipped)
     read = 0
