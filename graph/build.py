@@ -107,7 +107,9 @@ def _build(layout: DataLayout, started: float, directory: Path | None = None) ->
     )
     if problems:
         raise InvalidGraph(problems)
-    tables = build_tables(loaded.graph, loaded.queries)
+    # blank nodes keep their ids: the named graphs added next share them with the default graph
+    store = loaded.store or default_graph_store(loaded.graph)
+    tables = build_tables(store, loaded.queries)
     snapshot = Snapshot(
         graph=loaded.graph,
         content_hash=loaded.content_hash,
@@ -119,8 +121,7 @@ def _build(layout: DataLayout, started: float, directory: Path | None = None) ->
         descriptions=Descriptions(loaded.graph, tables),
         built_at=time.time(),
         build_seconds=time.perf_counter() - started,
-        # blank nodes keep their ids: the named graphs added next share them with the default graph
-        store=loaded.store or default_graph_store(loaded.graph),
+        store=store,
     )
     if wanted(large_input=loaded.store is not None):
         fill_store(snapshot)

@@ -1,17 +1,22 @@
 """The named queries of queries/ run once per snapshot; their rows become the tables answers read.
 
+The queries run on the snapshot's pyoxigraph store, and a row holds plain strings: an IRI, a blank node's id or a
+literal's lexical form, None where unbound (a literal's language, where it counts, is a column of its own, as
+queries/labels.rq's ?lang). Reading rows as rdflib terms took more than half of the tables' 15 s at a million
+triples (bench/NOTES-validation.md); strings are what the dataclasses hold anyway.
+
 Nothing here decides anything: it turns query rows into the dataclasses of graph.model. Ids are the
 IRI's part after the base ("hyper-v", "vsc"), which is also what /id/{id} serves.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+import keyword
+from collections import defaultdict, namedtuple
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
-
-from rdflib import Graph, Literal, URIRef
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from graph.layout import BASE, VOCAB
 from graph.model import (
@@ -33,6 +38,9 @@ from graph.model import (
     StorageFormat,
     Text,
 )
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
 
 
 def local_id(iri: object) -> str:
@@ -89,39 +97,56 @@ class Tables:
         return tuple(seen.values())
 
 
-def _rows(graph: Graph, queries: dict[str, str], name: str) -> Iterable[Any]:
-    return graph.query(queries[name])
+@cache
+def _row_type(names: tuple[str, ...]) -> Any:
+    """A row of these variables, read by name (`row.product`; a keyword gets a trailing underscore: `row.class_`)."""
+    return namedtuple("Row", [n + "_" if keyword.iskeyword(n) else n for n in names])
 
 
-def _text_map(pairs: Iterable[tuple[str, Literal]]) -> dict[str, Text]:
+def _rows(store: ox.Store, queries: dict[str, str], name: str) -> Iterator[Any]:
+    solutions = store.query(queries[name])
+    row = _row_type(tuple(v.value for v in solutions.variables))  # type: ignore[union-attr]
+    width = range(len(solutions.variables))  # type: ignore[union-attr]
+    for solution in solutions:  # type: ignore[union-attr]
+        yield tuple.__new__(row, [None if solution[i] is None else solution[i].value for i in width])
+
+
+def _true(lexical: str) -> bool:
+    """An xsd:boolean's lexical form ("true" or "1"; the shapes refuse anything else)."""
+    return lexical in ("true", "1")
+
+
+def _text_map(labels: Iterable[tuple[str, str | None, str]]) -> dict[str, Text]:
     result: dict[str, dict[str, str]] = defaultdict(dict)
-    for iri, label in pairs:
-        lang = label.language or "en"
-        result[iri].setdefault(lang, str(label))
+    for iri, lang, label in labels:
+        result[iri].setdefault(lang or "en", label)
     return dict(result)
 
 
-def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
-    pref: list[tuple[str, Literal]] = []
-    definitions: list[tuple[str, Literal]] = []
-    inverse: list[tuple[str, Literal]] = []
+def build_tables(store: ox.Store, queries: dict[str, str]) -> Tables:
+    """The tables of the graph in `store`'s default graph."""
+    import pyoxigraph as ox
+
+    pref: list[tuple[str, str | None, str]] = []
+    definitions: list[tuple[str, str | None, str]] = []
+    inverse: list[tuple[str, str | None, str]] = []
     alts: dict[str, list[str]] = defaultdict(list)
-    for row in _rows(graph, queries, "labels"):
-        iri, kind, label = str(row.thing), str(row.kind), row.label
-        if kind == "pref":
-            pref.append((iri, label))
-        elif kind == "alt":
-            alts[iri].append(str(label))
-        elif kind == "definition":
-            definitions.append((iri, label))
+    for row in _rows(store, queries, "labels"):
+        named_by = (row.thing, row.lang, row.label)
+        if row.kind == "pref":
+            pref.append(named_by)
+        elif row.kind == "alt":
+            alts[row.thing].append(row.label)
+        elif row.kind == "definition":
+            definitions.append(named_by)
         else:
-            inverse.append((iri, label))
+            inverse.append(named_by)
     labels = _text_map(pref)
     described = _text_map(definitions)
-    types = {str(r.thing): str(r["class"])[len(VOCAB) :] for r in _rows(graph, queries, "types")}
+    types = {r.thing: r.class_[len(VOCAB) :] for r in _rows(store, queries, "types")}
 
     citations: dict[str, list[Citation]] = defaultdict(list)
-    for r in _rows(graph, queries, "citations"):
+    for r in _rows(store, queries, "citations"):
         citations[str(r.thing)].append(
             Citation(
                 iri=str(r.passage),
@@ -139,14 +164,16 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
         return Named(local_id(key), key, labels.get(key, {"en": local_id(key)}), types.get(key, ""))
 
     editions: dict[str, list[Named]] = defaultdict(list)
+    edition_of = ox.NamedNode(VOCAB + "editionOf")
     for iri, kind in types.items():
         if kind == "Edition":
-            os_iri = graph.value(subject=URIRef(iri), predicate=URIRef(VOCAB + "editionOf"))
-            editions[str(os_iri)].append(named(iri))
+            for quad in store.quads_for_pattern(ox.NamedNode(iri), edition_of, None, ox.DefaultGraph()):
+                if isinstance(quad.object, ox.NamedNode):
+                    editions[quad.object.value].append(named(iri))
 
     components: dict[str, Component] = {}
     component_products: dict[str, list[str]] = defaultdict(list)
-    for r in _rows(graph, queries, "components"):
+    for r in _rows(store, queries, "components"):
         component_products[str(r.component)].append(local_id(r.product))
     for iri, owners in component_products.items():
         components[local_id(iri)] = Component(
@@ -158,19 +185,19 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
         )
 
     features: dict[str, list[FeatureSupport]] = defaultdict(list)
-    for r in _rows(graph, queries, "features"):
+    for r in _rows(store, queries, "features"):
         features[local_id(r.product)].append(
             FeatureSupport(
                 str(r.support),
                 labels.get(str(r.feature), {"en": local_id(r.feature)}),
-                bool(r.available.toPython()),
+                _true(r.available),
                 str(r.asOf),
                 str(r.version) if r.version is not None else None,
                 cites.get(str(r.support), ()),
             )
         )
     products: dict[str, Product] = {}
-    for r in _rows(graph, queries, "products"):
+    for r in _rows(store, queries, "products"):
         pid = local_id(r.product)
         products[pid] = Product(
             pid,
@@ -182,7 +209,7 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
         )
 
     guest: dict[str, dict[str, Any]] = {}
-    for r in _rows(graph, queries, "guest-table"):
+    for r in _rows(store, queries, "guest-table"):
         entry = guest.setdefault(str(r.row), {"row": r, "editions": [], "sps": []})
         if r.edition is not None and str(r.edition) not in entry["editions"]:
             entry["editions"].append(str(r.edition))
@@ -210,7 +237,7 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
     )
 
     host: dict[str, dict[str, Any]] = {}
-    for r in _rows(graph, queries, "host-table"):
+    for r in _rows(store, queries, "host-table"):
         entry = host.setdefault(str(r.row), {"row": r, "editions": [], "modes": []})
         if str(r.edition) not in entry["editions"]:
             entry["editions"].append(str(r.edition))
@@ -238,7 +265,7 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
     )
 
     unsupported: dict[str, dict[str, Any]] = {}
-    for r in _rows(graph, queries, "not-supported"):
+    for r in _rows(store, queries, "not-supported"):
         entry = unsupported.setdefault(str(r.statement), {"row": r, "sps": set(), "editions": set()})
         if r.servicePack is not None:
             entry["sps"].add(int(r.servicePack))
@@ -265,18 +292,18 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
             named(r.os),
             named(r.edition),
             int(r.instances) if r.instances is not None else None,
-            bool(r.unlimited.toPython()),
+            _true(r.unlimited),
             str(r.asOf),
             cites.get(str(r.row), ()),
         )
-        for r in _rows(graph, queries, "licensing")
+        for r in _rows(store, queries, "licensing")
     )
     downgrade: dict[str, list[str]] = defaultdict(list)
-    for r in _rows(graph, queries, "downgrade-rights"):
+    for r in _rows(store, queries, "downgrade-rights"):
         downgrade[str(r.license)].append(str(r.right))
 
     notes: dict[str, dict[str, list[Named]]] = defaultdict(lambda: defaultdict(list))
-    for r in _rows(graph, queries, "storage-notes"):
+    for r in _rows(store, queries, "storage-notes"):
         notes[str(r.format)][str(r.kind)].append(named(r.note))
     storage = tuple(
         StorageFormat(
@@ -284,7 +311,7 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
             str(r.format),
             labels[str(r.format)],
             int(r.maxSizeGB) if r.maxSizeGB is not None else None,
-            bool(r.snapshots.toPython()),
+            _true(r.snapshots),
             str(r.extension) if r.extension is not None else None,
             str(r.unit) if r.unit is not None else None,
             tuple(notes[str(r.format)]["prerequisite"]),
@@ -292,7 +319,7 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
             cites.get(str(r.format), ()),
             local_id(r.product),
         )
-        for r in _rows(graph, queries, "storage-formats")
+        for r in _rows(store, queries, "storage-formats")
     )
 
     relations = tuple(
@@ -305,7 +332,7 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
             int(r.order) if r.order is not None else None,
             cites.get(str(r.statement), ()),
         )
-        for r in _rows(graph, queries, "relations")
+        for r in _rows(store, queries, "relations")
     )
     io_paths = tuple(
         IoPathDef(
@@ -316,11 +343,11 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
             local_id(r.end),
             cites.get(str(r.path), ()),
         )
-        for r in _rows(graph, queries, "io-paths")
+        for r in _rows(store, queries, "io-paths")
     )
-    native_paths = {local_id(r.product): str(r.path) for r in _rows(graph, queries, "native-paths")}
+    native_paths = {local_id(r.product): str(r.path) for r in _rows(store, queries, "native-paths")}
     layer_parts: dict[str, dict[int, tuple[str, list[str]]]] = defaultdict(dict)
-    for r in _rows(graph, queries, "layers"):
+    for r in _rows(store, queries, "layers"):
         layer = layer_parts[local_id(r.product)].setdefault(int(r.number), (str(r.layer), []))
         layer[1].append(local_id(r.component))
     layers = {
@@ -330,7 +357,7 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
 
     return Tables(
         labels=labels,
-        alt_labels={k: tuple(v) for k, v in alts.items()},
+        alt_labels={k: tuple(sorted(v)) for k, v in alts.items()},  # the engines list them in no set order
         definitions=described,
         inverse_labels=_text_map(inverse),
         types=types,
@@ -348,5 +375,5 @@ def build_tables(graph: Graph, queries: dict[str, str]) -> Tables:
         io_paths=io_paths,
         layers=layers,
         native_paths=native_paths,
-        initial_releases={str(r.os): (str(r.release), int(r.level)) for r in _rows(graph, queries, "initial-releases")},
+        initial_releases={str(r.os): (str(r.release), int(r.level)) for r in _rows(store, queries, "initial-releases")},
     )
