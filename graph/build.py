@@ -32,7 +32,7 @@ import time
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from rdflib import Graph
 
@@ -89,6 +89,14 @@ def _exempt_from_collection() -> None:
     _return_freed_memory()
 
 
+def _between_phases() -> None:
+    """What a phase of a build left behind, collected and given back before the next one allocates: at a million
+    triples the validation leaves ~95 MB and the tables ~75 MB, which otherwise sit under the start's peak (a
+    fifth of a second of collection; bench/NOTES-validation.md)."""
+    gc.collect()
+    _return_freed_memory()
+
+
 def _return_freed_memory() -> None:
     """Give the C heap's free pages back to the system (glibc keeps them): reading a large cached snapshot
     passes a few hundred megabytes through buffers that are free again once it is built."""
@@ -107,13 +115,17 @@ def _build(layout: DataLayout, started: float, directory: Path | None = None) ->
     )
     if problems:
         raise InvalidGraph(problems)
+    _between_phases()
     # blank nodes keep their ids: the named graphs added next share them with the default graph
     store = loaded.store or default_graph_store(loaded.graph)
     tables = build_tables(store, loaded.queries)
+    _between_phases()
     snapshot = Snapshot(
         graph=loaded.graph,
         content_hash=loaded.content_hash,
-        triple_count=len(loaded.graph),
+        # the store holds the default graph only until fill_store: counting the view instead made an rdflib term of
+        # every triple (+500 MB for a moment at a million triples)
+        triple_count=len(store),
         queries=loaded.queries,
         tables=tables,
         names=build_name_index(tables, loaded.graph),
@@ -214,11 +226,13 @@ def _source_digests(layout: DataLayout, names: dict[str, str]) -> bool:
 def read_cached(directory: Path, key: str, layout: DataLayout, started: float) -> Snapshot | None:
     path = directory / f"{key}.snapshot"
     try:
-        data = path.read_bytes()
+        entry = _decode(path.read_bytes())  # the bytes are let go here, before the triples are read
     except OSError:
         return None
+    except Exception as error:  # a torn, tampered or outdated entry: validate in full instead
+        _drop_cached(path, key, error)
+        return None
     try:
-        entry = _decode(data)
         if entry["key"] != key or not _source_digests(layout, entry["sources"]):
             return None
         # The quads are a file of their own, read by pyoxigraph straight into its store: on a large graph
@@ -250,19 +264,24 @@ def read_cached(directory: Path, key: str, layout: DataLayout, started: float) -
             from_cache=True,
         )
     except Exception as error:  # a torn, tampered or outdated entry: validate in full instead
-        log.warning("ignoring the cached snapshot %s: %s", path, " ".join(str(error).split())[:200])
-        with contextlib.suppress(OSError):
-            path.unlink()
-        with contextlib.suppress(OSError):
-            (directory / f"{key}.nt").unlink()
+        _drop_cached(path, key, error)
         return None
+
+
+def _drop_cached(path: Path, key: str, error: Exception) -> None:
+    log.warning("ignoring the cached snapshot %s: %s", path, " ".join(str(error).split())[:200])
+    with contextlib.suppress(OSError):
+        path.unlink()
+    with contextlib.suppress(OSError):
+        (path.parent / f"{key}.nt").unlink()
 
 
 def _decode(data: bytes) -> dict[str, Any]:
     head = len(CACHE_FORMAT)
     if data[:head] != CACHE_FORMAT:
         raise ValueError("not a snapshot cache entry")
-    checksum, payload = data[head : head + 32], data[head + 32 :]
+    # a view, not a slice: a slice would copy the payload (tens of MB per 100k triples) at the start's peak
+    checksum, payload = data[head : head + 32], memoryview(data)[head + 32 :]
     if hashlib.sha256(payload).digest() != checksum:
         raise ValueError("checksum mismatch")
     entry: dict[str, Any] = pickle.loads(payload)  # noqa: S301 - our own file, checksummed, in a private directory
@@ -292,8 +311,7 @@ def write_cached(directory: Path, key: str, snapshot: Snapshot, sources: dict[st
             entry["ntriples_sha256"] = hashlib.file_digest(file, "sha256").hexdigest()
         os.chmod(partial, 0o600)
         partial.replace(directory / f"{key}.nt")
-        payload = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
-        partial.write_bytes(CACHE_FORMAT + hashlib.sha256(payload).digest() + payload)
+        _write_entry(partial, entry)
         os.chmod(partial, 0o600)
         partial.replace(directory / f"{key}.snapshot")  # atomic: a reader sees the whole entry or none
         _evict(directory)
@@ -301,6 +319,29 @@ def write_cached(directory: Path, key: str, snapshot: Snapshot, sources: dict[st
         log.warning("could not cache the snapshot in %s: %s", directory, error)
         with contextlib.suppress(OSError):
             partial.unlink()
+
+
+class _Hashing:
+    """A file that hashes what is written to it."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file, self.sha256 = file, hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        return self.file.write(data)
+
+
+def _write_entry(path: Path, entry: dict[str, Any]) -> None:
+    """CACHE_FORMAT, the payload's sha256, the pickled entry: pickled straight into the file, hashed on the way
+    and the checksum written last. Pickling into bytes first held the payload twice (tens of MB per 100k
+    triples) at the peak of a first start."""
+    with path.open("wb") as file:
+        file.write(CACHE_FORMAT + bytes(32))
+        hashing = _Hashing(file)
+        pickle.dump(entry, hashing, protocol=pickle.HIGHEST_PROTOCOL)
+        file.seek(len(CACHE_FORMAT))
+        file.write(hashing.sha256.digest())
 
 
 def _is_view(graph: Graph) -> bool:

@@ -107,8 +107,13 @@ def _rows(store: ox.Store, queries: dict[str, str], name: str) -> Iterator[Any]:
     solutions = store.query(queries[name])
     row = _row_type(tuple(v.value for v in solutions.variables))  # type: ignore[union-attr]
     width = range(len(solutions.variables))  # type: ignore[union-attr]
+    # One string per distinct value: the tables keep what the rows give, and rows repeat their products,
+    # classes, documents and dates (pyoxigraph makes a new string each time it is asked).
+    strings: dict[str, str] = {}
+    same = strings.setdefault
     for solution in solutions:  # type: ignore[union-attr]
-        yield tuple.__new__(row, [None if solution[i] is None else solution[i].value for i in width])
+        values = [None if (term := solution[i]) is None else same(text := term.value, text) for i in width]
+        yield tuple.__new__(row, values)
 
 
 def _true(lexical: str) -> bool:
