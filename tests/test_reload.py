@@ -372,7 +372,10 @@ def worker_hashes(server: Server, rounds: int = 40) -> dict[str, str]:
     """Which snapshot each worker serves, as seen by /metrics answers on fresh connections."""
     seen: dict[str, str] = {}
     for _ in range(rounds):
-        lines = server.metrics()
+        try:
+            lines = server.metrics()
+        except ConnectionResetError:
+            continue  # a worker that uvicorn is closing resets the connection (the probes above count these)
         pid = next(iter(label_values(lines, "hvkg_process_info")))
         info = label_values(lines, "hvkg_snapshot_info")
         seen[pid] = next(iter(info)) if info else ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -424,7 +425,12 @@ def test_a_reload_switches_graphs_atomically_while_queries_run(snapshot: Snapsho
         graph_b.add(triple)
     graph_b.add((URIRef("urn:hvkg:test:b"), URIRef("urn:hvkg:test:in"), Literal("b")))
     b = types.SimpleNamespace(
-        graph=graph_b, content_hash="b" + snapshot.content_hash[1:], store=None, triple_count=len(graph_b), queries={}
+        graph=graph_b,
+        # another hash than A's whatever A's is ("b" + A's hash[1:] was A's own when A's began with b)
+        content_hash=hashlib.sha256(f"{snapshot.content_hash} and one triple more".encode()).hexdigest(),
+        store=None,
+        triple_count=len(graph_b),
+        queries={},
     )
     count_a = snapshot.triple_count
     holder = SnapshotHolder(current=snapshot)
