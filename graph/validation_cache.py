@@ -91,9 +91,13 @@ def revalidate(loaded: Loaded, layout: DataLayout, directory: Path | None) -> Ou
     if outcome is None:
         outcome = Outcome(check(loaded, layout, lang), "whole")
     if directory is not None and not outcome.report.violations:
-        constraints = [key for *_, key in sparql_constraints(loaded.shapes)]
+        constraints = sparql_constraints(loaded.shapes)
         footprints = state.get("footprints", {}) if state is not None else {}
-        _write_state(directory, context, files, outcome.report, constraints, footprints)
+        # read now, not at the first edit: parsing the 33 queries took 0.58 s of an edit's 5.5 s at 1M triples
+        for shape, _constraint, query, key in constraints:
+            if key not in footprints:
+                footprints[key] = _footprint_of(loaded.shapes, shape, query)
+        _write_state(directory, context, files, outcome.report, [key for *_, key in constraints], footprints)
     return outcome
 
 
@@ -172,13 +176,18 @@ def _unchanged_constraints(
         if key not in last:
             continue
         if key not in footprints:
-            read = _footprint(query)
-            footprints[key] = None if read is None else sorted(read | _target_predicates(loaded.shapes, shape))
+            footprints[key] = _footprint_of(loaded.shapes, shape, query)
         footprint = footprints[key]
         if footprint is None or predicates & set(footprint) or any(f["focus"] in nodes for f in last[key]):
             continue
         reuse[key] = [_finding(kept) for kept in last[key]]
     return reuse
+
+
+def _footprint_of(shapes: Graph, shape: Node, query: str) -> list[str] | None:
+    """What a SPARQL constraint reads: its query's predicates and its shape's targets' (None: anything)."""
+    read = _footprint(query)
+    return None if read is None else sorted(read | _target_predicates(shapes, shape))
 
 
 def _target_predicates(shapes: Graph, shape: Node) -> set[str]:
