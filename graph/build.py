@@ -22,24 +22,21 @@ import contextlib
 import ctypes
 import gc
 import hashlib
-import importlib.metadata
 import logging
 import os
 import pickle
-import sys
 import threading
 import time
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from rdflib import Graph
 
 from graph.describe import Descriptions
-from graph.layout import BASE, DataLayout
+from graph.layout import BASE, DataLayout, code_version
 from graph.loading import load_files, namespaces, oxigraph_graph
-from graph.named_graphs import default_graph_store, fill_store, named_graphs_setting, wanted
+from graph.named_graphs import fill_store, named_graphs_setting, wanted
 from graph.names import build_name_index
 from graph.paths import build_network
 from graph.problems import InvalidGraph
@@ -117,7 +114,7 @@ def _build(layout: DataLayout, started: float, directory: Path | None = None) ->
         raise InvalidGraph(problems)
     _between_phases()
     # blank nodes keep their ids: the named graphs added next share them with the default graph
-    store = loaded.store or default_graph_store(loaded.graph)
+    store = loaded.oxigraph()  # the copy the validation made, for a small graph
     tables = build_tables(store, loaded.queries)
     _between_phases()
     snapshot = Snapshot(
@@ -181,23 +178,9 @@ def cache_directory(layout: DataLayout, environ: Mapping[str, str] | None = None
     return directory
 
 
-@cache
-def code_version() -> str:
-    """The graph package's source and the versions of what builds a snapshot: a code change is a new key."""
-    digest = hashlib.sha256(sys.version.encode() + CACHE_FORMAT)
-    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    for package in ("rdflib", "pyshacl", "networkx", "pyoxigraph"):
-        try:
-            digest.update(f"{package}={importlib.metadata.version(package)}\0".encode())
-        except importlib.metadata.PackageNotFoundError:
-            digest.update(f"{package}=none\0".encode())
-    return digest.hexdigest()
-
-
 def cache_key(layout: DataLayout) -> str | None:
     """The code version and every input file's name and bytes; None when a file cannot be read."""
-    digest = hashlib.sha256(code_version().encode())
+    digest = hashlib.sha256(CACHE_FORMAT + code_version().encode())
     # the base IRI is applied when the files are read (graph/loading.py): another base, another snapshot
     digest.update(b"base\0" + BASE.encode() + b"\0")
     # whether the named graphs are filed into the store changes what the cached store holds

@@ -8,10 +8,14 @@ persistent identifier (https://w3id.org/hyperv-kg/id/) sets it, and the data fil
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -116,3 +120,18 @@ class DataLayout:
             return str(path.relative_to(self.root))
         except ValueError:
             return str(path)
+
+
+@cache
+def code_version() -> str:
+    """The graph package's source and the versions of what reads, validates and builds the graph: a change is a new
+    snapshot cache key (graph/build.py) and a new validation state (graph/validation_cache.py)."""
+    digest = hashlib.sha256(sys.version.encode())
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for package in ("rdflib", "pyshacl", "networkx", "pyoxigraph", "oxrdflib"):
+        try:
+            digest.update(f"{package}={importlib.metadata.version(package)}\0".encode())
+        except importlib.metadata.PackageNotFoundError:
+            digest.update(f"{package}=none\0".encode())
+    return digest.hexdigest()

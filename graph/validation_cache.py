@@ -32,15 +32,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
 import json
 import logging
 import os
-import sys
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +47,10 @@ from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
 from graph.findings import SH, Finding
-from graph.layout import BASE, DataLayout
+from graph.layout import BASE, DataLayout, code_version
 from graph.loading import Loaded, rebase_bytes
 from graph.problems import Problem
-from graph.shacl_sparql import sparql_constraints, sparql_store
+from graph.shacl_sparql import sparql_constraints
 from graph.validation import Report, check, compiled, language, log_warnings
 
 log = logging.getLogger(__name__)
@@ -169,15 +166,13 @@ def _unchanged_constraints(
     """The SPARQL constraints whose answer the edit cannot have changed, with their last findings: none of their
     triple patterns (nor their shape's targets) reads a changed predicate, no pattern has a variable predicate,
     and none of their last findings is about a node whose triples changed (its file may be named otherwise)."""
-    footprints: dict[str, list[str] | None] = state.setdefault("footprints", {})
+    footprints: dict[str, list[str] | None] = state.get("footprints", {})  # written with the state (revalidate)
     last: dict[str, list[dict[str, Any]]] = state.get("sparql", {})
     reuse = {}
-    for shape, _constraint, query, key in sparql_constraints(loaded.shapes):
+    for *_, key in sparql_constraints(loaded.shapes):
         if key not in last:
             continue
-        if key not in footprints:
-            footprints[key] = _footprint_of(loaded.shapes, shape, query)
-        footprint = footprints[key]
+        footprint = footprints.get(key)  # none known: it may read anything
         if footprint is None or predicates & set(footprint) or any(f["focus"] in nodes for f in last[key]):
             continue
         reuse[key] = [_finding(kept) for kept in last[key]]
@@ -260,7 +255,7 @@ def _reached(loaded: Loaded, plan: Any, changed: Iterable[ox.Triple]) -> set[Any
         nodes.add(triple.subject)
         if triple.predicate in objects_of:
             nodes.add(triple.object)
-    store = sparql_store(loaded)
+    store = loaded.oxigraph()
     graph = ox.DefaultGraph()
     frontier = set(nodes)
     for _ in range(max((shape.reach for shape in plan.shapes), default=0)):
@@ -278,24 +273,10 @@ def _reached(loaded: Loaded, plan: Any, changed: Iterable[ox.Triple]) -> set[Any
 # --- the state of the last valid graph --------------------------------------------------------------------------------
 
 
-@cache
-def _code() -> str:
-    """The graph package's source and the versions of what validates: a change is another context."""
-    digest = hashlib.sha256(sys.version.encode() + STATE_FORMAT.encode())
-    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    for package in ("rdflib", "pyshacl", "pyoxigraph", "oxrdflib"):
-        try:
-            digest.update(f"{package}={importlib.metadata.version(package)}\0".encode())
-        except importlib.metadata.PackageNotFoundError:
-            digest.update(f"{package}=none\0".encode())
-    return digest.hexdigest()
-
-
 def _context(layout: DataLayout, lang: str) -> str:
     """What a state holds for besides the data files: the data directory (relative IRIs resolve against it),
     the base IRI, the shapes, the named queries (the violation queries), the code and the language."""
-    digest = hashlib.sha256(_code().encode())
+    digest = hashlib.sha256(STATE_FORMAT.encode() + code_version().encode())
     digest.update(f"{layout.root.resolve()}\0{BASE}\0{lang}\0".encode())
     for path in [layout.shapes, *sorted(layout.queries_dir.glob("*.rq"))]:
         with contextlib.suppress(OSError):
