@@ -44,6 +44,29 @@ class Loaded:
     content_hash: str = ""
     # the pyoxigraph store the graph is a view on (large inputs), else None
     store: ox.Store | None = None
+    _copy: ox.Store | None = field(default=None, repr=False, compare=False)
+
+    def oxigraph(self) -> ox.Store:
+        """The graph in pyoxigraph, where the SHACL constraints, the tables and SPARQL run: the store a large input
+        was parsed into, else one copy of the rdflib graph, made on first use and shared by the validation and
+        the snapshot (a few hundredths of a second for the article; rdflib's own SPARQL engine took about a
+        second for the constraints' queries)."""
+        if self.store is not None:
+            return self.store
+        if self._copy is None:
+            self._copy = default_graph_store(self.graph)
+        return self._copy
+
+
+def default_graph_store(graph: Graph) -> ox.Store:
+    """A pyoxigraph store whose default graph holds the graph's triples, blank nodes keeping their ids (so that
+    rows name the graph's nodes, and the named graphs filed later share them)."""
+    import pyoxigraph as ox
+    from oxrdflib._converter import to_ox
+
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in graph)  # type: ignore[arg-type]
+    return store
 
 
 # The default base, or else the default site (the docs the ontology's rdfs:seeAlso names): one pass, longest

@@ -317,15 +317,6 @@ def fill_store(snapshot: Snapshot) -> None:
     store.bulk_extend(list(_ox_quads(snapshot)))  # filed first: reading the store while adding to it is not
 
 
-def default_graph_store(graph: Graph) -> ox.Store:
-    """A pyoxigraph store whose default graph holds the graph's triples, blank nodes keeping their ids."""
-    import pyoxigraph as ox
-
-    store = ox.Store()
-    store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in graph)  # type: ignore[arg-type]
-    return store
-
-
 FORMATS = {"trig": "TRIG", "nquads": "N_QUADS"}
 
 

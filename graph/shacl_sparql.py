@@ -21,7 +21,7 @@ from graph.loading import Loaded
 from graph.problems import Problem
 
 if TYPE_CHECKING:
-    import pyoxigraph as ox
+    pass
 
 
 def focus_nodes(graph: Graph, shapes: Graph, shape: Node) -> set[Node]:
@@ -53,20 +53,6 @@ def _active(shapes: Graph, node: Node) -> bool:
     return not any(isinstance(v, Literal) and v.value is True for v in shapes.objects(node, SH.deactivated))
 
 
-def sparql_store(loaded: Loaded) -> ox.Store:
-    """The graph in pyoxigraph, where the constraints run: the store a large input is parsed into, else a copy of
-    the rdflib graph (a few hundredths of a second for the article; rdflib's own SPARQL engine took about a
-    second for the same queries). Blank nodes keep their labels, so the rows name the graph's nodes."""
-    import pyoxigraph as ox
-    from oxrdflib._converter import to_ox
-
-    if loaded.store is not None:
-        return loaded.store
-    store = ox.Store()
-    store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in loaded.graph)  # type: ignore[arg-type]
-    return store
-
-
 def sparql_constraints(shapes: Graph) -> list[tuple[Node, Node, str, str]]:
     """Every active SPARQL constraint as (shape, constraint, its query with the prefixes, a key that names it
     across parses of the shapes: the shape and the query's hash)."""
@@ -87,7 +73,6 @@ def check_sparql_constraints(
     loaded: Loaded,
     lang: str = "en",
     *,
-    store: ox.Store | None = None,
     reuse: Mapping[str, list[Finding]] | None = None,
 ) -> list[Finding]:
     """Each SPARQL constraint as one query over the whole graph; a row counts when its $this is a focus node of
@@ -98,7 +83,7 @@ def check_sparql_constraints(
     from graph.shacl_core import Focus, targets_of
 
     shapes = loaded.shapes
-    store = store or sparql_store(loaded)
+    store = loaded.oxigraph()
     constraints = sparql_constraints(shapes)
     focus = Focus(store, [(shape, targets_of(shapes, shape)) for shape in {c[0] for c in constraints}])
     findings = []

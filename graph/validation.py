@@ -32,11 +32,9 @@ from graph.findings import DCTERMS, HV, SH, Finding, file_of, finding_of, short_
 from graph.layout import DataLayout
 from graph.loading import Loaded
 from graph.problems import Problem
-from graph.shacl_sparql import check_sparql_constraints, sparql_store
+from graph.shacl_sparql import check_sparql_constraints
 
 if TYPE_CHECKING:
-    import pyoxigraph as ox
-
     from graph.shacl_shapes import Plan
 
 Engine = Choice["core", "pyshacl"]
@@ -116,14 +114,13 @@ def check(
     SPARQL constraints keyed in `reuse` are not run again: what graph/validation_cache.py does after an edit.
     The rest runs on the whole graph every time."""
     report = Report()
-    store = sparql_store(loaded)
-    core = [*check_shapes(loaded, lang, engine=engine, store=store, subjects=subjects), *carried]
-    sparql = check_sparql_constraints(loaded, lang, store=store, reuse=reuse)
+    core = [*check_shapes(loaded, lang, engine=engine, subjects=subjects), *carried]
+    sparql = check_sparql_constraints(loaded, lang, reuse=reuse)
     findings = [
         *core,
         *sparql,
         *(Finding(p) for p in check_violation_queries(loaded)),
-        *(Finding(p) for p in check_quotes(loaded, layout, report.sources, lang, store=store)),
+        *(Finding(p) for p in check_quotes(loaded, layout, report.sources, lang)),
     ]
     for finding in _unique(findings):
         (report.violations if finding.is_violation else report.warnings).append(finding.problem)
@@ -177,7 +174,6 @@ def check_shapes(
     lang: str = "en",
     *,
     engine: Engine = "core",
-    store: ox.Store | None = None,
     subjects: Iterable[Any] | None = None,
 ) -> list[Finding]:
     """The core constraints' findings; with `subjects` (pyoxigraph terms), only those on these focus nodes
@@ -189,7 +185,7 @@ def check_shapes(
     if engine == "pyshacl":
         return _pyshacl_findings(loaded, lang, None)
     plan = compiled(loaded.shapes)
-    results = run(plan, store or sparql_store(loaded), subjects)
+    results = run(plan, loaded.oxigraph(), subjects)
     findings = [finding_of(loaded, lang, from_ox(r.focus), r.shape, r.path, r.severity, str(r.focus)) for r in results]
     if plan.left_over:
         for shape, reason in plan.left_over:
@@ -258,8 +254,6 @@ def check_quotes(
     layout: DataLayout,
     sources: dict[str, str] | None = None,
     lang: str = "en",
-    *,
-    store: ox.Store | None = None,
 ) -> list[Problem]:
     """Every quote must stand, letter for letter, in the source file of its document (of each, if a passage
     names several: hv:PassageShape refuses that anyway).
@@ -277,7 +271,7 @@ def check_quotes(
         f"SELECT ?passage ?quote ?file WHERE {{ ?passage <{HV.quote}> ?quote ; <{DCTERMS.isPartOf}> ?document . "
         f"?document <{HV.sourceFile}> ?file . }}"  # a document without a source file: hv:QuoteSourceShape
     )
-    for passage, quote, source in (store or sparql_store(loaded)).query(query):  # type: ignore[union-attr]
+    for passage, quote, source in loaded.oxigraph().query(query):  # type: ignore[union-attr]
         name = str(source.value)
         if name not in texts:
             path = layout.root / name

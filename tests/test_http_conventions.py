@@ -26,7 +26,7 @@ from rdflib.namespace import RDF
 from SPARQLWrapper import TURTLE, SPARQLWrapper
 
 from graph.layout import BASE
-from graph.named_graphs import default_graph_store
+from graph.loading import default_graph_store
 from graph.rdf_export import blank_labels, canonical_triples, export
 from graph.snapshot import Snapshot
 from server.app import create_app

@@ -32,7 +32,7 @@ from graph.loading import Loaded, load_files
 from graph.problems import Problem
 from graph.shacl_core import run
 from graph.shacl_shapes import Unsupported, plan
-from graph.shacl_sparql import focus_nodes, sparql_store
+from graph.shacl_sparql import focus_nodes
 from graph.validation import check, core_shapes
 from graph.validation_cache import _footprint, revalidate
 from tests.test_shape_mutations import FAMILIES, copy_of, rounds
@@ -74,7 +74,7 @@ def core_results(graph: Graph, shapes: Graph = SHAPES) -> set[Result]:
 
     compiled = plan(shapes)
     assert compiled.left_over == ()
-    store = sparql_store(Loaded(graph, shapes, {}))
+    store = Loaded(graph, shapes, {}).oxigraph()
     return {(from_ox(r.focus), r.shape, r.path, r.severity) for r in run(compiled, store)}  # type: ignore[misc]
 
 
@@ -213,7 +213,7 @@ def test_a_sparql_constraint_reads_only_its_footprint(shipped: Loaded) -> None:
     predicate is outside the query's footprint, the query gives the same rows."""
     from graph.shacl_sparql import sparql_constraints
 
-    store = sparql_store(shipped)
+    store = shipped.oxigraph()
     read = 0
     for _shape, _constraint, query, _key in sparql_constraints(shipped.shapes):
         footprint = _footprint(query)
