@@ -111,3 +111,36 @@ class DevTools:
                 self.process.kill()
             os.close(self._to_write)
             self._log.close()
+
+
+class Tab:
+    """One page in a browser context of its own (its own storage), over the browser's DevTools session.
+    `wait_seconds`: how long `wait` waits by default."""
+
+    wait_seconds: float = 30
+
+    def __init__(self, browser: DevTools, domains: tuple[str, ...] = ("Page", "Runtime")) -> None:
+        self.browser = browser
+        self.context = browser.send("Target.createBrowserContext")["browserContextId"]
+        target = browser.send("Target.createTarget", url="about:blank", browserContextId=self.context)["targetId"]
+        self.session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        for domain in domains:
+            self.send(f"{domain}.enable")
+
+    def send(self, method: str, **params: Any) -> dict[str, Any]:
+        return self.browser.send(method, self.session, **params)
+
+    def js(self, expression: str) -> Any:
+        """The value of a JavaScript expression in the page (a promise is awaited)."""
+        reply = self.send("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        assert "exceptionDetails" not in reply, reply["exceptionDetails"]
+        return reply["result"].get("value")
+
+    def wait(self, expression: str, timeout: float | None = None) -> Any:
+        """The expression's value once it is truthy; fails after `timeout` (else `wait_seconds`) seconds."""
+        limit = self.wait_seconds if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        while not (value := self.js(expression)):
+            assert time.monotonic() < deadline, f"waited {limit} s for {expression}"
+            time.sleep(0.05)  # polling the page, not timing anything
+        return value

@@ -26,7 +26,6 @@ from server.app import create_app
 from server.ops.negotiation import choose_language
 from server.ops.state import SnapshotHolder
 from server.web.docs import build_site
-from tests.live import serve
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 PREFIXES = f"PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX hv: <{VOCAB}> "
@@ -76,14 +75,6 @@ class Page(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self._text.append(data)
-
-
-@pytest.fixture(scope="module")
-def base(snapshot: Snapshot) -> Iterator[str]:
-    holder = SnapshotHolder()
-    holder.swap(snapshot)
-    with serve(create_app(holder=holder)) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ from server.graphql.ide import NAMES, OPERATIONS, WORDS
 from server.graphql.view import graphql_routes
 from server.ops.negotiation import choose_language as page_language
 from server.ops.state import SnapshotHolder
-from tests.browser import DevTools, run_chromium
+from tests.browser import DevTools, Tab, run_chromium
 from tests.live import serve
 
 SCREENSHOT = Path(tempfile.gettempdir()) / "graphiql.png"  # /tmp/graphiql.png, to look at
@@ -147,32 +146,14 @@ def test_screenshot_shows_the_ide(url: str, tmp_path: Path) -> None:
 # accessibility tree: roles, names, focusability), in both languages of the page.
 
 
-class Page:
+class Page(Tab):
     """One page, in a browser context of its own (its own storage: GraphiQL keeps its tabs there)."""
 
+    wait_seconds = 60
+
     def __init__(self, browser: DevTools, url: str) -> None:
-        self.browser = browser
-        context = browser.send("Target.createBrowserContext")["browserContextId"]
-        target = browser.send("Target.createTarget", url="about:blank", browserContextId=context)["targetId"]
-        self.session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        for domain in ("Page", "Runtime", "Accessibility"):
-            self.send(f"{domain}.enable")
+        super().__init__(browser, ("Page", "Runtime", "Accessibility"))
         self.send("Page.navigate", url=url)
-
-    def send(self, method: str, **params: Any) -> dict[str, Any]:
-        return self.browser.send(method, self.session, **params)
-
-    def js(self, expression: str) -> Any:
-        reply = self.send("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
-        assert "exceptionDetails" not in reply, reply["exceptionDetails"]
-        return reply["result"].get("value")
-
-    def wait(self, expression: str, timeout: float = 60) -> Any:
-        deadline = time.monotonic() + timeout
-        while not (value := self.js(expression)):
-            assert time.monotonic() < deadline, f"waited {timeout} s for {expression}"
-            time.sleep(0.1)  # polling the page, not timing anything
-        return value
 
     def click(self, selector: str) -> None:
         """A real mouse click (press and release) on the middle of the element."""

@@ -29,41 +29,20 @@ from hypothesis import strategies as st
 from rdflib import RDF, Literal, URIRef, namespace
 
 from graph.snapshot import Snapshot
-from server.app import create_app
-from server.ops.state import SnapshotHolder
 from server.sparql.dataset import ID_BASE
-from tests.browser import DevTools
-from tests.live import serve
+from tests.browser import DevTools, Tab
 
 CTRL = 2  # the DevTools protocol's modifier bit for Control
 
 
-class Page:
-    """One page in a browser context of its own."""
+class Page(Tab):
+    """One page of the query editor, in a browser context of its own."""
+
+    wait_seconds = 15
 
     def __init__(self, browser: DevTools, base: str) -> None:
-        self.browser, self.base = browser, base
-        self.context = browser.send("Target.createBrowserContext")["browserContextId"]
-        target = browser.send("Target.createTarget", url="about:blank", browserContextId=self.context)["targetId"]
-        self.session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        for domain in ("Page", "Runtime", "Network"):
-            self.send(f"{domain}.enable")
-
-    def send(self, method: str, **params: Any) -> dict[str, Any]:
-        return self.browser.send(method, self.session, **params)
-
-    def js(self, expression: str) -> Any:
-        """The value of a JavaScript expression in the page (a promise is awaited)."""
-        reply = self.send("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
-        assert "exceptionDetails" not in reply, reply["exceptionDetails"]
-        return reply["result"].get("value")
-
-    def wait(self, expression: str, timeout: float = 15) -> Any:
-        deadline = time.monotonic() + timeout
-        while not (value := self.js(expression)):
-            assert time.monotonic() < deadline, f"waited {timeout} s for {expression}"
-            time.sleep(0.05)  # polling the page, not timing anything
-        return value
+        super().__init__(browser, ("Page", "Runtime", "Network"))
+        self.base = base
 
     def open(self, path: str) -> None:
         self.send("Page.navigate", url=self.base + path)
@@ -149,15 +128,6 @@ class Page:
 
     def close(self) -> None:
         self.browser.send("Target.disposeBrowserContext", browserContextId=self.context)
-
-
-@pytest.fixture(scope="module")
-def base(snapshot: Snapshot) -> Iterator[str]:
-    """The service's own app: its middleware adds the Content-Security-Policy the page must work under."""
-    holder = SnapshotHolder()
-    holder.swap(snapshot)
-    with serve(create_app(holder=holder)) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -5,25 +5,10 @@ The editor's interactions (typing, completion, the address, downloads) are teste
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from graph.snapshot import Snapshot
-from server.app import create_app
-from server.ops.state import SnapshotHolder
 from tests.browser import run_chromium
-from tests.live import serve
-
-
-@pytest.fixture(scope="module")
-def base(snapshot: Snapshot) -> Iterator[str]:
-    """The service's own app: its middleware adds the Content-Security-Policy the page must work under."""
-    holder = SnapshotHolder()
-    holder.swap(snapshot)
-    with serve(create_app(holder=holder)) as url:
-        yield url
 
 
 def chromium(tmp_path: Path, *args: str) -> str:
