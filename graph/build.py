@@ -42,7 +42,6 @@ from graph.paths import build_network
 from graph.problems import InvalidGraph
 from graph.snapshot import Snapshot
 from graph.tables import Tables, build_tables
-from graph.validation import validate
 from graph.validation_cache import validate_cached
 
 if TYPE_CHECKING:
@@ -107,9 +106,7 @@ def _build(layout: DataLayout, started: float, directory: Path | None = None) ->
         raise InvalidGraph(problems)
     # With a cache directory, an edit since the last valid graph is validated where it can matter
     # (graph/validation_cache.py); without one, the whole graph.
-    problems, sources = (
-        validate_cached(loaded, layout, directory) if directory is not None else validate(loaded, layout)
-    )
+    problems, sources = validate_cached(loaded, layout, directory)
     if problems:
         raise InvalidGraph(problems)
     _between_phases()

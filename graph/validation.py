@@ -75,17 +75,6 @@ def messages_in(lang: str) -> Iterator[None]:
         _language.reset(token)
 
 
-def validate(loaded: Loaded, layout: DataLayout) -> tuple[list[Problem], dict[str, str]]:
-    """The violations found, and the source files the quotes were checked against (name -> sha256).
-
-    Warnings do not refuse the graph: they are logged (printed on stderr by `hvkg validate`).
-    """
-    lang = _language.get()
-    report = check(loaded, layout, lang)
-    log_warnings(report, lang)
-    return report.violations, report.sources
-
-
 def log_warnings(report: Report, lang: str) -> None:
     for warning in report.warnings:
         log.warning("%s: %s", _WARNING[lang], warning)
